@@ -1,0 +1,236 @@
+"""Stage rules and naming: the one home of every name the stack makes.
+
+`StageConfig` is the construct's props: a frozen dataclass validated once, in
+`__post_init__`, so a stage that would break a name at deploy time fails at synth with
+one line (`ConfigError`). Nothing here imports aws_cdk: the CLI reads names from this
+module without paying for the CDK.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from event_stream.runtime import event_envelope
+
+DEFAULT_SERVICE = "cncb-event-stream"
+DEFAULT_STAGE = "dev"
+
+STAGE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
+# A stack name must start with a letter, so the service (its first word) must too.
+SERVICE_PATTERN = r"^[A-Za-z][A-Za-z0-9-]*$"
+
+# AWS name limits.
+MAX_STREAM_NAME = 128
+MAX_FUNCTION_NAME = 64
+MAX_STACK_NAME = 128
+
+# Kinesis limits that bound the context values.
+MIN_RETENTION_HOURS, MAX_RETENTION_HOURS = 24, 8760
+MIN_SHARDS, MAX_SHARDS = 1, 10_000
+MIN_RECORD_BYTES = 1024
+MAX_RECORD_BYTES = 10 * 1024 * 1024  # with the stream's MaxRecordSizeInKiB opt-in
+DEFAULT_RECORD_BYTES = event_envelope.DEFAULT_MAX_RECORD_BYTES
+
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+ARN_TOPIC_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
+
+OUTPUT_KEYS = ("streamName", "streamArn", "publishFunctionName", "publishBatchFunctionName")
+EXPORTED_OUTPUT_KEYS = ("streamName", "streamArn")
+
+
+class ConfigError(ValueError):
+    """A context value that cannot make a valid stack; the message is one line for the user."""
+
+
+def stack_name(stage: str, service: str = DEFAULT_SERVICE) -> str:
+    """The CloudFormation stack name of a stage: `<service>-<stage>`."""
+    return f"{service}-{stage}"
+
+
+def stream_name(stage: str, service: str = DEFAULT_SERVICE) -> str:
+    """The Kinesis stream name of a stage: `<stage>-<service>-s1` (the original recipe's)."""
+    return f"{stage}-{service}-s1"
+
+
+def function_name(stage: str, suffix: str, service: str = DEFAULT_SERVICE) -> str:
+    """A publisher function name: `<service>-<stage>-<suffix>`."""
+    return f"{service}-{stage}-{suffix}"
+
+
+def export_name(stage: str, output_key: str, service: str = DEFAULT_SERVICE) -> str:
+    """The export name other stacks import: `<service>-<stage>-<outputKey>`."""
+    return f"{stack_name(stage, service)}-{output_key}"
+
+
+# The context keys a stage reads, with the dataclass field each one sets.
+CONTEXT_KEYS = {
+    "stage": "stage",
+    "service": "service",
+    "shardCount": "shard_count",
+    "onDemand": "on_demand",
+    "retentionHours": "retention_hours",
+    "maxRecordBytes": "max_record_bytes",
+    "retainStream": "retain_stream",
+    "logRetentionDays": "log_retention_days",
+    "logLevel": "log_level",
+    "tracing": "tracing",
+    "alarmTopicArn": "alarm_topic_arn",
+}
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Everything that differs between stages. Defaults are the safe, cheap dev stage."""
+
+    stage: str = DEFAULT_STAGE
+    service: str = DEFAULT_SERVICE
+    shard_count: int = 1
+    on_demand: bool = False
+    retention_hours: int = 24
+    max_record_bytes: int = DEFAULT_RECORD_BYTES
+    # False: the stream goes with the stack, so the stage can be deployed again.
+    retain_stream: bool = False
+    log_retention_days: int = 30
+    log_level: str = "INFO"
+    tracing: bool = False
+    alarm_topic_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name("service", self.service, SERVICE_PATTERN)
+        _check_name("stage", self.stage, STAGE_PATTERN)
+        for kind, name, limit in (
+            ("stack name", self.stack_name, MAX_STACK_NAME),
+            ("stream name", self.stream_name, MAX_STREAM_NAME),
+            ("function name", self.publish_function_name, MAX_FUNCTION_NAME),
+            ("function name", self.publish_batch_function_name, MAX_FUNCTION_NAME),
+        ):
+            if len(name) > limit:
+                room = limit - (len(name) - len(self.stage))
+                raise ConfigError(
+                    f"invalid stage {self.stage!r}: the {kind} {name!r} would be {len(name)} "
+                    f"characters, AWS allows {limit} (with service {self.service!r} a stage "
+                    f"has at most {room} characters)"
+                )
+        _check_int("shardCount", self.shard_count, MIN_SHARDS, MAX_SHARDS)
+        _check_bool("onDemand", self.on_demand)
+        if self.on_demand and self.shard_count != 1:
+            raise ConfigError(
+                f"stage {self.stage!r}: shardCount={self.shard_count} cannot be combined with "
+                "onDemand=true (an on-demand stream has no shard count)"
+            )
+        _check_int("retentionHours", self.retention_hours, MIN_RETENTION_HOURS, MAX_RETENTION_HOURS)
+        _check_int("maxRecordBytes", self.max_record_bytes, MIN_RECORD_BYTES, MAX_RECORD_BYTES)
+        _check_bool("retainStream", self.retain_stream)
+        _check_bool("tracing", self.tracing)
+        if self.log_retention_days not in LOG_RETENTION_DAYS or isinstance(
+            self.log_retention_days, bool
+        ):
+            raise ConfigError(
+                f"invalid logRetentionDays {self.log_retention_days!r}: must be one of "
+                f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"invalid logLevel {self.log_level!r}: must be one of {', '.join(LOG_LEVELS)}"
+            )
+        if self.alarm_topic_arn is not None and not (
+            isinstance(self.alarm_topic_arn, str)
+            and re.fullmatch(ARN_TOPIC_PATTERN, self.alarm_topic_arn)
+        ):
+            raise ConfigError(
+                f"invalid alarmTopicArn {self.alarm_topic_arn!r}: must be an SNS topic ARN "
+                "(arn:aws:sns:<region>:<account>:<name>)"
+            )
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> StageConfig:
+        """Build a stage from CDK context (`node.try_get_context`).
+
+        Precedence, lowest first: the defaults, `stages.<stage>` in cdk.json, then top-level
+        context keys (so `--context shardCount=2` overrides the file for one deploy).
+        """
+        stage = _text(get("stage")) or DEFAULT_STAGE
+        per_stage = get("stages") or {}
+        if not isinstance(per_stage, Mapping):
+            raise ConfigError("invalid context 'stages': must be an object of stage -> settings")
+        values: dict[str, Any] = {}
+        layers = (per_stage.get(stage) or {}, {k: get(k) for k in CONTEXT_KEYS})
+        for layer in layers:
+            for key, value in layer.items():
+                if key not in CONTEXT_KEYS:
+                    raise ConfigError(
+                        f"unknown context key {key!r} for stage {stage!r}: known keys are "
+                        f"{', '.join(CONTEXT_KEYS)}"
+                    )
+                if value is not None:
+                    values[CONTEXT_KEYS[key]] = _coerce(key, value, cls)
+        values["stage"] = stage
+        return cls(**values)
+
+    @property
+    def stack_name(self) -> str:
+        return stack_name(self.stage, self.service)
+
+    @property
+    def stream_name(self) -> str:
+        return stream_name(self.stage, self.service)
+
+    @property
+    def publish_function_name(self) -> str:
+        return function_name(self.stage, "publish", self.service)
+
+    @property
+    def publish_batch_function_name(self) -> str:
+        return function_name(self.stage, "publish-batch", self.service)
+
+    def export_name(self, output_key: str) -> str:
+        """The export name of one of the stack's outputs."""
+        return export_name(self.stage, output_key, self.service)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _coerce(key: str, value: Any, cls: type) -> Any:
+    """`--context` values arrive as strings; cdk.json values arrive typed. Accept both."""
+    field_type = {f.name: f.type for f in fields(cls)}[CONTEXT_KEYS[key]]
+    if not isinstance(value, str) or field_type in ("str", "str | None"):
+        return value
+    if field_type == "bool":
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ConfigError(f"invalid {key} {value!r}: must be true or false")
+    if field_type == "int":
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"invalid {key} {value!r}: must be a whole number") from None
+    return value
+
+
+def _check_name(what: str, value: Any, pattern: str) -> None:
+    if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        raise ConfigError(
+            f"invalid {what} {value!r}: must match {pattern} "
+            "(letters, digits and hyphens, starting with a letter or digit)"
+            if what == "stage"
+            else f"invalid {what} {value!r}: must match {pattern}"
+        )
+
+
+def _check_int(key: str, value: Any, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigError(f"invalid {key} {value!r}: must be a whole number from {low} to {high}")
+
+
+def _check_bool(key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"invalid {key} {value!r}: must be true or false")

@@ -1,0 +1,161 @@
+"""The standard event envelope: build, validate, encode, decode. Stdlib only.
+
+Every event in the system carries `id` (V1 UUID), `type`, `timestamp` (epoch ms),
+`partitionKey` (V4 UUID unless the caller gives one) and `tags` (always with `region`);
+the caller's other fields ride along unchanged. This module is also the one home of the
+Kinesis record limits, which the publisher, the CDK side and the tests read from here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+# Kinesis Data Streams limits (AWS documentation).
+DEFAULT_MAX_RECORD_BYTES = 1024 * 1024  # partition key + data, per record; up to 10 MiB opt-in
+MAX_PARTITION_KEY_CHARS = 256
+PUT_RECORDS_MAX_RECORDS = 500
+PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
+
+RESERVED_FIELDS = ("id", "type", "timestamp", "partitionKey", "tags")
+
+
+class InvalidEvent(ValueError):
+    """An event that cannot be published; the message names the offending field."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One envelope ready for Kinesis: the envelope, its encoded data and its size."""
+
+    envelope: dict[str, Any]
+    data: bytes
+
+    @property
+    def partition_key(self) -> str:
+        return self.envelope["partitionKey"]
+
+    @property
+    def size(self) -> int:
+        """Bytes Kinesis counts against the record limit: partition key (UTF-8) + data."""
+        return len(self.partition_key.encode("utf-8")) + len(self.data)
+
+
+def build(event: Any, *, region: str, now_ms: int | None = None) -> dict[str, Any]:
+    """Wrap a caller's event object in the envelope, or raise `InvalidEvent`."""
+    if not isinstance(event, dict):
+        raise InvalidEvent(f"event: must be a JSON object, got {_json_type(event)}")
+    event_type = event.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise InvalidEvent("type: required, must be a non-empty string")
+    event_id = event.get("id", _MISSING)
+    if event_id is _MISSING:
+        event_id = str(uuid.uuid1())
+    elif not isinstance(event_id, str) or not event_id:
+        raise InvalidEvent("id: must be a non-empty string when given")
+    timestamp = event.get("timestamp", _MISSING)
+    if timestamp is _MISSING:
+        timestamp = int(time.time() * 1000) if now_ms is None else now_ms
+    elif not isinstance(timestamp, int) or isinstance(timestamp, bool):
+        raise InvalidEvent("timestamp: must be an integer (epoch milliseconds) when given")
+    partition_key = event.get("partitionKey", _MISSING)
+    if partition_key is _MISSING:
+        partition_key = str(uuid.uuid4())
+    elif not isinstance(partition_key, str) or not (
+        1 <= len(partition_key) <= MAX_PARTITION_KEY_CHARS
+    ):
+        raise InvalidEvent(
+            f"partitionKey: must be a string of 1-{MAX_PARTITION_KEY_CHARS} characters when given"
+        )
+    caller_tags = event.get("tags", {})
+    if not isinstance(caller_tags, dict):
+        raise InvalidEvent("tags: must be an object of string values")
+    for key, value in caller_tags.items():
+        if not isinstance(value, str):
+            raise InvalidEvent(f"tags.{key}: must be a string, got {_json_type(value)}")
+    envelope = {
+        "id": event_id,
+        "type": event_type,
+        "timestamp": timestamp,
+        "partitionKey": partition_key,
+        "tags": {"region": region, **caller_tags},
+    }
+    for key, value in event.items():
+        if key not in envelope:
+            envelope[key] = value
+    return envelope
+
+
+def encode(envelope: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; a value JSON cannot carry raises `InvalidEvent` naming its field."""
+    try:
+        return json.dumps(
+            envelope, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    except (TypeError, ValueError):
+        raise InvalidEvent(f"{_first_unencodable(envelope)}: not a JSON value") from None
+
+
+def prepare(
+    event: Any,
+    *,
+    region: str,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    now_ms: int | None = None,
+) -> Record:
+    """Build, encode and size-check one event: what the publisher sends, or `InvalidEvent`."""
+    envelope = build(event, region=region, now_ms=now_ms)
+    record = Record(envelope, encode(envelope))
+    if record.size > max_record_bytes:
+        raise InvalidEvent(
+            f"event: partitionKey + data is {record.size} bytes, over the stream's record "
+            f"limit of {max_record_bytes} bytes"
+        )
+    return record
+
+
+def prepare_all(
+    events: list[Any], *, region: str, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> list[Record]:
+    """Prepare every event or none: the first invalid one raises, naming its index."""
+    records = []
+    for index, event in enumerate(events):
+        try:
+            records.append(prepare(event, region=region, max_record_bytes=max_record_bytes))
+        except InvalidEvent as error:
+            # "type: ..." becomes "events[3].type: ...", "event: ..." becomes "events[3]: ..."
+            field, _, reason = str(error).partition(": ")
+            where = f"events[{index}]" + ("" if field == "event" else f".{field}")
+            raise InvalidEvent(f"{where}: {reason}") from None
+    return records
+
+
+def decode(data: bytes | str) -> dict[str, Any]:
+    """Read one record's data back into the envelope dict (for tail, tests and consumers)."""
+    envelope = json.loads(data)
+    if not isinstance(envelope, dict) or not all(k in envelope for k in RESERVED_FIELDS):
+        raise InvalidEvent("record: not an event envelope")
+    return envelope
+
+
+_MISSING = object()
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return names.get(type(value), "number" if isinstance(value, int | float) else type(value).__name__)
+
+
+def _first_unencodable(envelope: dict[str, Any]) -> str:
+    for key, value in envelope.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            return key
+    return "event"

@@ -1,0 +1,115 @@
+"""Lambda entry points: `publish` (one event) and `publish_batch` (many).
+
+Thin adapters from a Lambda event to the envelope and the publisher. At import the module
+pays only for what every cold start needs: read the environment, create the client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from event_envelope import DEFAULT_MAX_RECORD_BYTES, InvalidEvent, prepare, prepare_all
+from publisher import Publisher
+
+STREAM_NAME = os.environ.get("STREAM_NAME", "")
+REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "")
+MAX_RECORD_BYTES = int(os.environ.get("MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES))
+METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "CncbEventStream")
+
+# Bounded timeouts so a dead endpoint fails fast; standard mode retries throttling.
+_client = boto3.client(
+    "kinesis",
+    config=Config(
+        connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3}
+    ),
+)
+_publisher = Publisher(_client, STREAM_NAME)
+
+# Lambda's JSON log format configures the root logger; its level comes from the function's
+# ApplicationLogLevel (AWS_LAMBDA_LOG_LEVEL). Outside Lambda, LOG_LEVEL or INFO.
+logger = logging.getLogger("publisher")
+logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO")
+
+__all__ = ["InvalidEvent", "publish", "publish_batch"]
+
+
+def publish(event: Any, context: Any = None) -> dict[str, str]:
+    """Wrap one event in the envelope and put it with PutRecord.
+
+    Answers Kinesis' `{"ShardId", "SequenceNumber"}` plus the envelope `id`; an invalid
+    event raises `InvalidEvent` naming the field, and nothing is written.
+    """
+    logger.info("event received", extra={"event": event})
+    record = prepare(event, region=REGION, max_record_bytes=MAX_RECORD_BYTES)
+    logger.info("envelope built", extra={"envelope": record.envelope})
+    result = _publisher.put_one(record)
+    logger.info("record put", extra={"result": result, "streamName": STREAM_NAME})
+    return result
+
+
+def publish_batch(events: Any, context: Any = None) -> dict[str, Any]:
+    """Wrap many events and put them with PutRecords, re-sending failed entries.
+
+    Takes a JSON array of event objects or `{"events": [...]}`. Every event is validated
+    first: one invalid event rejects the call with `InvalidEvent` naming its index. Answers
+    in PutRecords' shape, one entry per input event in input order.
+    """
+    if isinstance(events, dict) and "events" in events:
+        events = events["events"]
+    if not isinstance(events, list):
+        raise InvalidEvent("events: must be a JSON array of event objects or {\"events\": [...]}")
+    logger.info("batch received", extra={"count": len(events)})
+    records = prepare_all(events, region=REGION, max_record_bytes=MAX_RECORD_BYTES)
+    answer = _publisher.put_many(records, deadline=_deadline(context))
+    failed = answer["FailedRecordCount"]
+    _emit_unpublished_metric(failed, context)
+    log = logger.error if failed else logger.info
+    log(
+        "batch put",
+        extra={
+            "count": len(records),
+            "failed": failed,
+            "failedIds": [r["id"] for r in answer["Records"] if "ErrorCode" in r],
+        },
+    )
+    return answer
+
+
+def _deadline(context: Any) -> float | None:
+    """The monotonic time at which the Lambda runs out, if running under Lambda."""
+    if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+        return None
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000
+
+
+def _emit_unpublished_metric(count: int, context: Any) -> None:
+    """CloudWatch embedded metric format on stdout: events this call could not publish."""
+    function_name = getattr(context, "function_name", None)
+    if not function_name:
+        return
+    print(
+        json.dumps(
+            {
+                "_aws": {
+                    "Timestamp": int(time.time() * 1000),
+                    "CloudWatchMetrics": [
+                        {
+                            "Namespace": METRICS_NAMESPACE,
+                            "Dimensions": [["FunctionName"]],
+                            "Metrics": [{"Name": "UnpublishedEvents", "Unit": "Count"}],
+                        }
+                    ],
+                },
+                "FunctionName": function_name,
+                "UnpublishedEvents": count,
+            }
+        ),
+        flush=True,
+    )
