@@ -1,0 +1,7 @@
+"""`python -m event_stream`: the developer CLI."""
+
+import sys
+
+from event_stream.cli import main
+
+sys.exit(main())

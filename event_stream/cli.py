@@ -1,0 +1,295 @@
+"""The developer CLI: `python -m event_stream <command>` (see `--help`).
+
+Where commands go: `AWS_ENDPOINT_URL` when set; otherwise real AWS when credentials are
+configured; otherwise the embedded local AWS if it is running. Errors a user can cause
+end with one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
+
+from event_stream import local_aws
+from event_stream.config import DEFAULT_SERVICE, DEFAULT_STAGE, STAGE_PATTERN
+from event_stream.errors import UserError
+
+CLIENT_CONFIG = Config(
+    connect_timeout=2, read_timeout=30, retries={"mode": "standard", "max_attempts": 3}
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the CLI's AWS calls go."""
+
+    endpoint: str | None
+    region: str
+
+    @property
+    def local(self) -> bool:
+        return self.endpoint is not None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region, config=CLIENT_CONFIG)
+
+
+def resolve_target() -> Target:
+    """Decide where AWS calls go, setting the environment boto3 reads accordingly."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    if endpoint is None and boto3.Session().get_credentials() is None:
+        running = local_aws.status()
+        if running is None:
+            raise UserError(
+                "no AWS credentials configured and no local AWS running: start one with "
+                "`python -m event_stream local up`, or configure AWS credentials"
+            )
+        endpoint = running.endpoint
+        os.environ.update(local_aws.client_env(endpoint))
+    if endpoint is not None:
+        # Any key works on the local AWS; boto3 only needs one to sign with.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    region = boto3.Session().region_name or (local_aws.REGION if endpoint else None)
+    if region is None:
+        raise UserError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION")
+    return Target(endpoint=endpoint, region=region)
+
+
+def _stage(args: argparse.Namespace) -> Any:
+    from event_stream.deployed import describe_stage
+
+    return describe_stage(args.target.client("cloudformation"), args.stage, args.service)
+
+
+def cmd_local(args: argparse.Namespace) -> None:
+    if args.action == "up":
+        running = local_aws.start(args.port)
+        print(f"local AWS running at {running.endpoint} (pid {running.pid})")
+        print(f"point tools at it with: export AWS_ENDPOINT_URL={running.endpoint}")
+    elif args.action == "down":
+        stopped = local_aws.stop()
+        print(f"local AWS stopped (pid {stopped.pid})" if stopped else "no local AWS was running")
+    else:
+        running = local_aws.status()
+        if running is None:
+            raise UserError("no local AWS is running (start it with: python -m event_stream local up)")
+        print(f"local AWS running at {running.endpoint} (pid {running.pid})")
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    stack = _stage(args)
+    info = {"stack": stack.name, "status": stack.status, "outputs": stack.outputs,
+            "exports": stack.exports}
+    print(json.dumps(info, indent=2))
+
+
+def cmd_invoke(args: argparse.Namespace) -> None:
+    from event_stream.deployed import output
+
+    try:
+        event = json.loads(args.data)
+    except ValueError as error:
+        raise UserError(f"--data is not valid JSON: {error}") from None
+    key = "publishBatchFunctionName" if args.batch else "publishFunctionName"
+    function_name = output(_stage(args), key)
+    target: Target = args.target
+    if target.local or args.local:
+        answer = _invoke_here(target, function_name, event)
+    else:
+        answer = _invoke_lambda(target, function_name, event)
+    print(json.dumps(answer, indent=2))
+
+
+def _invoke_here(target: Target, function_name: str, event: Any) -> Any:
+    from event_stream import local_invoke
+    from event_stream.deployed import fetch_function
+
+    account = target.client("sts").get_caller_identity()["Account"]
+    function = fetch_function(
+        target.client("lambda"), target.client("s3"), function_name,
+        account=account, region=target.region, local=target.local,
+    )
+    where = f"the local AWS at {target.endpoint}" if target.local else "AWS"
+    print(f"running the deployed code of {function_name} ({function.handler}) here, "
+          f"against {where}", file=sys.stderr)
+    invocation = local_invoke.run(function, event, region=target.region)
+    if target.local:
+        local_invoke.ship_logs(target.client("logs"), function, invocation.log_lines)
+    if invocation.error:
+        raise UserError(_function_error(function_name, invocation.error))
+    return invocation.answer
+
+
+def _invoke_lambda(target: Target, function_name: str, event: Any) -> Any:
+    answer = target.client("lambda").invoke(
+        FunctionName=function_name, Payload=json.dumps(event).encode()
+    )
+    payload = json.loads(answer["Payload"].read() or b"null")
+    if answer.get("FunctionError"):
+        raise UserError(_function_error(function_name, payload))
+    return payload
+
+
+def _function_error(function_name: str, error: dict[str, Any]) -> str:
+    return f"{function_name} failed: {error.get('errorType')}: {error.get('errorMessage')}"
+
+
+def cmd_tail(args: argparse.Namespace) -> None:
+    from event_stream import stream_reader
+    from event_stream.deployed import output
+
+    stream_name = output(_stage(args), "streamName")
+    start = "LATEST" if args.start == "latest" else "TRIM_HORIZON"
+    kinesis = args.target.client("kinesis")
+    try:
+        for _shard, envelope in stream_reader.read(kinesis, stream_name, start=start, follow=args.follow):
+            if isinstance(envelope, bytes):
+                print(f"skipped a record that is not an event envelope: {envelope[:80]!r}", file=sys.stderr)
+            else:
+                print(json.dumps(envelope, ensure_ascii=False), flush=True)
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_logs(args: argparse.Namespace) -> None:
+    from event_stream.deployed import output
+
+    key = "publishBatchFunctionName" if args.batch else "publishFunctionName"
+    group = f"/aws/lambda/{output(_stage(args), key)}"
+    logs = args.target.client("logs")
+    seen: set[str] = set()
+    start = 0
+    try:
+        while True:
+            try:
+                pages = logs.get_paginator("filter_log_events").paginate(
+                    logGroupName=group, startTime=start
+                )
+                events = [e for page in pages for e in page["events"] if e["eventId"] not in seen]
+            except logs.exceptions.ResourceNotFoundException:
+                raise UserError(f"no log group {group} yet: invoke the function first") from None
+            for event in sorted(events, key=lambda e: (e["timestamp"], e["eventId"])):
+                seen.add(event["eventId"])
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event["timestamp"] / 1000))
+                print(f"{stamp} {event['message'].rstrip()}", flush=True)
+                start = max(start, event["timestamp"])
+            if not args.follow:
+                return
+            time.sleep(2)
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_replay(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from event_stream import replay
+    from event_stream.deployed import output
+    from event_stream.runtime import publisher
+
+    if args.rate is not None and args.rate <= 0:
+        raise UserError(f"--rate must be a positive number of events per second, got {args.rate}")
+    events = replay.read_events(Path(args.file))
+    stack = _stage(args)
+    stream_name = output(stack, "streamName")
+    target: Target = args.target
+    config = target.client("lambda").get_function_configuration(
+        FunctionName=output(stack, "publishBatchFunctionName")
+    )
+    max_record_bytes = int(config.get("Environment", {}).get("Variables", {})["MAX_RECORD_BYTES"])
+    put = publisher.Publisher(target.client("kinesis"), stream_name)
+    with tqdm(total=len(events), unit="event", file=sys.stderr, disable=None) as bar:
+        summary = replay.replay(
+            events, put, region=target.region, max_record_bytes=max_record_bytes,
+            rate=args.rate, progress=bar.update,
+        )
+    rate = summary.sent / summary.elapsed if summary.elapsed else float(summary.sent)
+    print(f"sent {summary.sent}, failed {len(summary.failed_ids)}, "
+          f"elapsed {summary.elapsed:.2f} s ({rate:.0f} events/s) to {stream_name}")
+    if summary.failed_ids:
+        print("failed ids: " + " ".join(summary.failed_ids))
+        raise UserError(f"{len(summary.failed_ids)} events could not be published")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m event_stream",
+        description="Deploy-loop companion of the event stream stack: info, invoke, tail, "
+        "logs, replay, and the embedded local AWS.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="start, stop or check the embedded local AWS")
+    local.add_argument("action", choices=["up", "down", "status"])
+    local.add_argument("--port", type=int, default=local_aws.DEFAULT_PORT)
+    local.set_defaults(run=cmd_local, needs_target=False)
+
+    def staged(name: str, help_text: str, run: Any) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--stage", default=DEFAULT_STAGE, help=f"default {DEFAULT_STAGE}")
+        command.add_argument("--service", default=DEFAULT_SERVICE, help=argparse.SUPPRESS)
+        command.set_defaults(run=run, needs_target=True)
+        return command
+
+    staged("info", "the stage's outputs and exports", cmd_info)
+    invoke = staged("invoke", "invoke the deployed publisher with one event (or a batch)", cmd_invoke)
+    invoke.add_argument("--data", required=True, help="the event as JSON (an array with --batch)")
+    invoke.add_argument("--batch", action="store_true", help="invoke publish-batch")
+    invoke.add_argument("--local", action="store_true", help="run the deployed code here")
+    tail = staged("tail", "print the stream's events, one JSON object a line", cmd_tail)
+    tail.add_argument("--from", dest="start", choices=["trim-horizon", "latest"], default="trim-horizon")
+    tail.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
+    logs = staged("logs", "the publisher's log events", cmd_logs)
+    logs.add_argument("--batch", action="store_true", help="publish-batch's logs")
+    logs.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
+    replay = staged("replay", "publish a JSON Lines file of events in batches", cmd_replay)
+    replay.add_argument("file", help="one event object per line")
+    replay.add_argument("--rate", type=float, help="at most this many events per second")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.needs_target:
+            if not re.fullmatch(STAGE_PATTERN, args.stage):
+                raise UserError(f"invalid stage {args.stage!r}: must match {STAGE_PATTERN}")
+            args.target = resolve_target()
+        args.run(args)
+    except (UserError, local_aws.LocalAwsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except EndpointConnectionError as error:
+        print(f"error: cannot reach {error.kwargs.get('endpoint_url')}: is the local AWS "
+              "running? (python -m event_stream local up)", file=sys.stderr)
+        return 1
+    except NoCredentialsError:
+        print("error: no AWS credentials found for real AWS (configure them, or set "
+              "AWS_ENDPOINT_URL for the local AWS)", file=sys.stderr)
+        return 1
+    except NoRegionError:
+        print("error: no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION", file=sys.stderr)
+        return 1
+    except ClientError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0

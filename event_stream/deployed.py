@@ -1,0 +1,111 @@
+"""Read what a stage has deployed: stack outputs, exports, a function's code and settings."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from event_stream.config import DEFAULT_SERVICE, stack_name
+from event_stream.errors import UserError
+
+BOOTSTRAP_QUALIFIER = "hnb659fds"  # the CDK's default bootstrap qualifier
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    """A stage's stack as CloudFormation reports it."""
+
+    name: str
+    stack_id: str
+    status: str
+    outputs: dict[str, str]
+    exports: dict[str, str]
+
+
+def describe_stage(cloudformation: Any, stage: str, service: str = DEFAULT_SERVICE) -> DeployedStack:
+    """The stage's stack, outputs and exports, or `UserError` if it was never deployed."""
+    name = stack_name(stage, service)
+    try:
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            raise UserError(
+                f"stage {stage!r} is not deployed: there is no stack {name} "
+                f"(deploy it with: make deploy STAGE={stage})"
+            ) from None
+        raise
+    exports = {}
+    for page in cloudformation.get_paginator("list_exports").paginate():
+        for export in page["Exports"]:
+            if export["ExportingStackId"] == stack["StackId"]:
+                exports[export["Name"]] = export["Value"]
+    return DeployedStack(
+        name=name,
+        stack_id=stack["StackId"],
+        status=stack["StackStatus"],
+        outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
+        exports=exports,
+    )
+
+
+def output(stack: DeployedStack, key: str) -> str:
+    """One output of the stack, or `UserError` naming the output that is missing."""
+    try:
+        return stack.outputs[key]
+    except KeyError:
+        raise UserError(
+            f"stack {stack.name} has no output {key!r}; deploy this version of the app to it"
+        ) from None
+
+
+@dataclass(frozen=True)
+class DeployedFunction:
+    """A function's configuration and the exact code zip it runs."""
+
+    name: str
+    handler: str
+    environment: dict[str, str]
+    log_group: str
+    log_level: str
+    timeout: int
+    code_zip: bytes
+
+
+def fetch_function(
+    lambda_client: Any, s3: Any, function_name: str, *, account: str, region: str, local: bool
+) -> DeployedFunction:
+    """Read a function's settings and download its code, checked against its CodeSha256.
+
+    On AWS the code comes from the pre-signed `Code.Location`; moto's location is not
+    served, so on the local AWS the same zip is read from the CDK bootstrap bucket that
+    the deploy uploaded it to.
+    """
+    answer = lambda_client.get_function(FunctionName=function_name)
+    config = answer["Configuration"]
+    location = answer["Code"]["Location"]
+    if local:
+        key = urllib.parse.urlparse(location).path.rsplit("/", 1)[-1]
+        bucket = f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{region}"
+        code = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    else:
+        with urllib.request.urlopen(location, timeout=30) as response:  # noqa: S310 - AWS URL
+            code = response.read()
+    digest = base64.b64encode(hashlib.sha256(code).digest()).decode()
+    if digest != config["CodeSha256"]:
+        raise UserError(f"the code downloaded for {function_name} does not match its CodeSha256")
+    logging_config = config.get("LoggingConfig") or {}
+    return DeployedFunction(
+        name=function_name,
+        handler=config["Handler"],
+        environment=config.get("Environment", {}).get("Variables", {}),
+        log_group=logging_config.get("LogGroup") or f"/aws/lambda/{function_name}",
+        log_level=logging_config.get("ApplicationLogLevel") or "INFO",
+        timeout=int(config.get("Timeout", 3)),
+        code_zip=code,
+    )

@@ -1,0 +1,160 @@
+"""The embedded local AWS: start, stop and find a moto_server on localhost.
+
+State lives in `.local-aws/` at the project root (pid, port, log), so `local up` in one
+shell and `invoke` in another find the same server. This module is the one home of the
+local endpoint, account and region.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_PORT = 4566
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+STATE_DIR = Path(__file__).resolve().parent.parent / ".local-aws"
+START_TIMEOUT = 15.0
+
+
+class LocalAwsError(RuntimeError):
+    """The local AWS cannot be started, reached or stopped; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class LocalAws:
+    """A running local AWS."""
+
+    pid: int
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        # "localhost", not 127.0.0.1: the CDK CLI hands CloudFormation an S3 URL, and moto
+        # reads a dotted-IP host as a bucket name.
+        return endpoint_url(self.port)
+
+
+def endpoint_url(port: int) -> str:
+    """The endpoint URL of a local AWS on `port`."""
+    return f"http://localhost:{port}"
+
+
+def client_env(endpoint: str) -> dict[str, str]:
+    """Environment that points the CDK CLI and boto3 at a local AWS endpoint."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "CDK_DEFAULT_ACCOUNT": ACCOUNT,
+        "CDK_DEFAULT_REGION": REGION,
+    }
+
+
+def free_port() -> int:
+    """A localhost port nobody listens on now (for tests and parallel runs)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def status(state_dir: Path = STATE_DIR) -> LocalAws | None:
+    """The local AWS recorded in `state_dir`, if it is still running."""
+    try:
+        state = json.loads((state_dir / "state.json").read_text())
+        running = LocalAws(pid=int(state["pid"]), port=int(state["port"]))
+    except (OSError, ValueError, KeyError):
+        return None
+    return running if _alive(running.pid) and _answers(running.port) else None
+
+
+def start(port: int = DEFAULT_PORT, state_dir: Path = STATE_DIR) -> LocalAws:
+    """Start moto_server (with the project's fixes) in the background, or return the running one."""
+    running = status(state_dir)
+    if running:
+        if running.port != port:
+            raise LocalAwsError(
+                f"a local AWS is already running on port {running.port}; stop it first "
+                "(python -m event_stream local down)"
+            )
+        return running
+    if not _port_free(port):
+        raise LocalAwsError(f"port {port} is in use on localhost; choose another with --port")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = open(state_dir / "moto.log", "ab")  # noqa: SIM115 - the child keeps it open
+    process = subprocess.Popen(
+        [sys.executable, "-m", "event_stream.local_aws_server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+        start_new_session=True,  # Ctrl-C in the shell that ran `local up` does not stop it
+    )
+    log.close()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise LocalAwsError(
+                f"the local AWS did not start on port {port}; see {state_dir / 'moto.log'}"
+            )
+        time.sleep(0.1)
+    running = LocalAws(pid=process.pid, port=port)
+    (state_dir / "state.json").write_text(json.dumps({"pid": running.pid, "port": port}))
+    return running
+
+
+def stop(state_dir: Path = STATE_DIR) -> LocalAws | None:
+    """Stop the recorded local AWS; returns what was stopped (None if nothing ran)."""
+    running = status(state_dir)
+    (state_dir / "state.json").unlink(missing_ok=True)
+    if running is None:
+        return None
+    os.kill(running.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while _alive(running.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(running.pid):
+        os.kill(running.pid, signal.SIGKILL)
+    return running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child
+        if finished:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

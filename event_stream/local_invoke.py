@@ -1,0 +1,85 @@
+"""Run a deployed publisher's code here, against the stage's stream (`invoke --local`).
+
+moto cannot run Lambda code without Docker, so on the local AWS this is how a function is
+invoked: the exact zip that was deployed, its handler and environment, in a child process
+whose boto3 calls go to the same endpoint. The log lines it writes are put in the
+function's log group on the local AWS, so `logs` shows them as it would on AWS.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from event_stream.deployed import DeployedFunction
+
+RUNNER = Path(__file__).resolve().parent / "lambda_runner.py"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What an invocation answered, and the log lines it wrote."""
+
+    answer: Any
+    error: dict[str, str] | None
+    log_lines: list[str]
+
+
+def run(function: DeployedFunction, event: Any, *, region: str) -> Invocation:
+    """Invoke `function`'s deployed code once with `event`."""
+    with tempfile.TemporaryDirectory(prefix="lambda-") as task_root:
+        with zipfile.ZipFile(io.BytesIO(function.code_zip)) as archive:
+            archive.extractall(task_root)
+        env = {
+            **os.environ,
+            **function.environment,
+            "LAMBDA_TASK_ROOT": task_root,
+            "AWS_REGION": region,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
+            "AWS_LAMBDA_LOG_LEVEL": function.log_level,
+        }
+        process = subprocess.run(
+            [sys.executable, str(RUNNER), function.handler],
+            input=json.dumps(event),
+            capture_output=True,
+            text=True,
+            cwd=task_root,
+            env=env,
+            timeout=function.timeout + 30,
+        )
+    log_lines = [line for line in process.stderr.splitlines() if line.strip()]
+    try:
+        outcome = json.loads(process.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        outcome = {"errorType": "Runtime.ExitError", "errorMessage": process.stderr.strip()[-500:]}
+    if "result" in outcome:
+        return Invocation(outcome["result"], None, log_lines)
+    return Invocation(None, outcome, log_lines)
+
+
+def ship_logs(logs: Any, function: DeployedFunction, log_lines: list[str]) -> None:
+    """Put an invocation's log lines in the function's log group, as Lambda would."""
+    if not log_lines:
+        return
+    stream = time.strftime("%Y/%m/%d/") + "[$LATEST]local-" + os.urandom(8).hex()
+    try:
+        logs.create_log_stream(logGroupName=function.log_group, logStreamName=stream)
+    except logs.exceptions.ResourceNotFoundException:
+        logs.create_log_group(logGroupName=function.log_group)
+        logs.create_log_stream(logGroupName=function.log_group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName=function.log_group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": now, "message": line} for line in log_lines],
+    )
