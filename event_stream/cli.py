@@ -8,9 +8,9 @@ end with one line on stderr and exit status 1.
 from __future__ import annotations
 
 import argparse
-import re
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -89,14 +89,20 @@ def cmd_local(args: argparse.Namespace) -> None:
     else:
         running = local_aws.status()
         if running is None:
-            raise UserError("no local AWS is running (start it with: python -m event_stream local up)")
+            raise UserError(
+                "no local AWS is running (start it with: python -m event_stream local up)"
+            )
         print(f"local AWS running at {running.endpoint} (pid {running.pid})")
 
 
 def cmd_info(args: argparse.Namespace) -> None:
     stack = _stage(args)
-    info = {"stack": stack.name, "status": stack.status, "outputs": stack.outputs,
-            "exports": stack.exports}
+    info = {
+        "stack": stack.name,
+        "status": stack.status,
+        "outputs": stack.outputs,
+        "exports": stack.exports,
+    }
     print(json.dumps(info, indent=2))
 
 
@@ -123,12 +129,18 @@ def _invoke_here(target: Target, function_name: str, event: Any) -> Any:
 
     account = target.client("sts").get_caller_identity()["Account"]
     function = fetch_function(
-        target.client("lambda"), target.client("s3"), function_name,
-        account=account, region=target.region, local=target.local,
+        target.client("lambda"),
+        target.client("s3"),
+        function_name,
+        account=account,
+        region=target.region,
+        local=target.local,
     )
     where = f"the local AWS at {target.endpoint}" if target.local else "AWS"
-    print(f"running the deployed code of {function_name} ({function.handler}) here, "
-          f"against {where}", file=sys.stderr)
+    print(
+        f"running the deployed code of {function_name} ({function.handler}) here, against {where}",
+        file=sys.stderr,
+    )
     invocation = local_invoke.run(function, event, region=target.region)
     if target.local:
         local_invoke.ship_logs(target.client("logs"), function, invocation.log_lines)
@@ -159,9 +171,14 @@ def cmd_tail(args: argparse.Namespace) -> None:
     start = "LATEST" if args.start == "latest" else "TRIM_HORIZON"
     kinesis = args.target.client("kinesis")
     try:
-        for _shard, envelope in stream_reader.read(kinesis, stream_name, start=start, follow=args.follow):
+        for _shard, envelope in stream_reader.read(
+            kinesis, stream_name, start=start, follow=args.follow
+        ):
             if isinstance(envelope, bytes):
-                print(f"skipped a record that is not an event envelope: {envelope[:80]!r}", file=sys.stderr)
+                print(
+                    f"skipped a record that is not an event envelope: {envelope[:80]!r}",
+                    file=sys.stderr,
+                )
             else:
                 print(json.dumps(envelope, ensure_ascii=False), flush=True)
     except KeyboardInterrupt:
@@ -217,12 +234,18 @@ def cmd_replay(args: argparse.Namespace) -> None:
     put = publisher.Publisher(target.client("kinesis"), stream_name)
     with tqdm(total=len(events), unit="event", file=sys.stderr, disable=None) as bar:
         summary = replay.replay(
-            events, put, region=target.region, max_record_bytes=max_record_bytes,
-            rate=args.rate, progress=bar.update,
+            events,
+            put,
+            region=target.region,
+            max_record_bytes=max_record_bytes,
+            rate=args.rate,
+            progress=bar.update,
         )
     rate = summary.sent / summary.elapsed if summary.elapsed else float(summary.sent)
-    print(f"sent {summary.sent}, failed {len(summary.failed_ids)}, "
-          f"elapsed {summary.elapsed:.2f} s ({rate:.0f} events/s) to {stream_name}")
+    print(
+        f"sent {summary.sent}, failed {len(summary.failed_ids)}, "
+        f"elapsed {summary.elapsed:.2f} s ({rate:.0f} events/s) to {stream_name}"
+    )
     if summary.failed_ids:
         print("failed ids: " + " ".join(summary.failed_ids))
         raise UserError(f"{len(summary.failed_ids)} events could not be published")
@@ -250,12 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     staged("info", "the stage's outputs and exports", cmd_info)
-    invoke = staged("invoke", "invoke the deployed publisher with one event (or a batch)", cmd_invoke)
+    invoke = staged(
+        "invoke", "invoke the deployed publisher with one event (or a batch)", cmd_invoke
+    )
     invoke.add_argument("--data", required=True, help="the event as JSON (an array with --batch)")
     invoke.add_argument("--batch", action="store_true", help="invoke publish-batch")
     invoke.add_argument("--local", action="store_true", help="run the deployed code here")
     tail = staged("tail", "print the stream's events, one JSON object a line", cmd_tail)
-    tail.add_argument("--from", dest="start", choices=["trim-horizon", "latest"], default="trim-horizon")
+    tail.add_argument(
+        "--from", dest="start", choices=["trim-horizon", "latest"], default="trim-horizon"
+    )
     tail.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
     logs = staged("logs", "the publisher's log events", cmd_logs)
     logs.add_argument("--batch", action="store_true", help="publish-batch's logs")
@@ -279,15 +306,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except EndpointConnectionError as error:
-        print(f"error: cannot reach {error.kwargs.get('endpoint_url')}: is the local AWS "
-              "running? (python -m event_stream local up)", file=sys.stderr)
+        print(
+            f"error: cannot reach {error.kwargs.get('endpoint_url')}: is the local AWS "
+            "running? (python -m event_stream local up)",
+            file=sys.stderr,
+        )
         return 1
     except NoCredentialsError:
-        print("error: no AWS credentials found for real AWS (configure them, or set "
-              "AWS_ENDPOINT_URL for the local AWS)", file=sys.stderr)
+        print(
+            "error: no AWS credentials found for real AWS (configure them, or set "
+            "AWS_ENDPOINT_URL for the local AWS)",
+            file=sys.stderr,
+        )
         return 1
     except NoRegionError:
-        print("error: no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION", file=sys.stderr)
+        print(
+            "error: no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION", file=sys.stderr
+        )
         return 1
     except ClientError as error:
         print(f"error: {error}", file=sys.stderr)

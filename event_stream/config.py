@@ -35,8 +35,30 @@ MAX_RECORD_BYTES = 10 * 1024 * 1024  # with the stream's MaxRecordSizeInKiB opt-
 DEFAULT_RECORD_BYTES = event_envelope.DEFAULT_MAX_RECORD_BYTES
 
 # The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
-                      1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 ARN_TOPIC_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
 
@@ -104,19 +126,21 @@ class StageConfig:
     def __post_init__(self) -> None:
         _check_name("service", self.service, SERVICE_PATTERN)
         _check_name("stage", self.stage, STAGE_PATTERN)
-        for kind, name, limit in (
+        names = (
             ("stack name", self.stack_name, MAX_STACK_NAME),
             ("stream name", self.stream_name, MAX_STREAM_NAME),
             ("function name", self.publish_function_name, MAX_FUNCTION_NAME),
             ("function name", self.publish_batch_function_name, MAX_FUNCTION_NAME),
-        ):
-            if len(name) > limit:
-                room = limit - (len(name) - len(self.stage))
-                raise ConfigError(
-                    f"invalid stage {self.stage!r}: the {kind} {name!r} would be {len(name)} "
-                    f"characters, AWS allows {limit} (with service {self.service!r} a stage "
-                    f"has at most {room} characters)"
-                )
+        )
+        # The longest stage every name still fits with: the tightest of the limits.
+        room = min(limit - len(name) + len(self.stage) for _, name, limit in names)
+        if len(self.stage) > room:
+            kind, name, limit = max(names, key=lambda n: len(n[1]) - n[2])
+            raise ConfigError(
+                f"invalid stage {self.stage!r}: the {kind} {name!r} would be {len(name)} "
+                f"characters, AWS allows {limit} (with service {self.service!r} a stage "
+                f"has at most {room} characters)"
+            )
         _check_int("shardCount", self.shard_count, MIN_SHARDS, MAX_SHARDS)
         _check_bool("onDemand", self.on_demand)
         if self.on_demand and self.shard_count != 1:

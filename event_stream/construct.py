@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -35,12 +35,18 @@ class EventStream(Construct):
         self.config = config
         self.stream = self._stream()
         self.publish_function = self._function(
-            "Publish", config.publish_function_name, "handler.publish", "kinesis:PutRecord",
+            "Publish",
+            config.publish_function_name,
+            "handler.publish",
+            "kinesis:PutRecord",
             timeout=Duration.seconds(10),
         )
         self.publish_batch_function = self._function(
-            "PublishBatch", config.publish_batch_function_name, "handler.publish_batch",
-            "kinesis:PutRecords", timeout=Duration.seconds(60),
+            "PublishBatch",
+            config.publish_batch_function_name,
+            "handler.publish_batch",
+            "kinesis:PutRecords",
+            timeout=Duration.seconds(60),
         )
         self.alarms = self._alarms()
 
@@ -119,6 +125,15 @@ class EventStream(Construct):
         )
         # Exactly one action, on exactly this stream.
         self.stream.grant(role, action)
+        if config.tracing:
+            # Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*".
+            Validations.of(role.node.find_child("DefaultPolicy")).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                    reason="X-Ray's PutTraceSegments and PutTelemetryRecords accept no "
+                    "resource-level permissions; the Kinesis and log rights stay scoped",
+                )
+            )
         return function
 
     def _alarms(self) -> list[cloudwatch.Alarm]:

@@ -28,7 +28,9 @@ class DeployedStack:
     exports: dict[str, str]
 
 
-def describe_stage(cloudformation: Any, stage: str, service: str = DEFAULT_SERVICE) -> DeployedStack:
+def describe_stage(
+    cloudformation: Any, stage: str, service: str = DEFAULT_SERVICE
+) -> DeployedStack:
     """The stage's stack, outputs and exports, or `UserError` if it was never deployed."""
     name = stack_name(stage, service)
     try:
@@ -94,7 +96,7 @@ def fetch_function(
         bucket = f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{region}"
         code = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     else:
-        with urllib.request.urlopen(location, timeout=30) as response:  # noqa: S310 - AWS URL
+        with urllib.request.urlopen(location, timeout=30) as response:
             code = response.read()
     digest = base64.b64encode(hashlib.sha256(code).digest()).decode()
     if digest != config["CodeSha256"]:

@@ -62,7 +62,9 @@ def main() -> None:
     request_id = str(uuid.uuid4())
     log_handler = logging.StreamHandler(sys.stderr)
     log_handler.setFormatter(LambdaJsonFormatter(request_id))
-    logging.basicConfig(handlers=[log_handler], level=os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"))
+    logging.basicConfig(
+        handlers=[log_handler], level=os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO")
+    )
     module_name, _, function_name = sys.argv[1].rpartition(".")
     event = json.load(sys.stdin)
     context = Context(

@@ -26,7 +26,9 @@ def resolve_update_parameters(self: Any, instance: Any, incoming_params: list[di
     """Fix 1: moto 5.2.5 looks UsePreviousValue parameters up among the values *given* at
     create time only, so a parameter that took its default (the `BootstrapVersion` every
     CDK stack has) raises KeyError (HTTP 500) on the second `cdk deploy`."""
-    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in incoming_params if "ParameterValue" in p}
+    parameters = {
+        p["ParameterKey"]: p["ParameterValue"] for p in incoming_params if "ParameterValue" in p
+    }
     for parameter in incoming_params:
         if parameter.get("UsePreviousValue", False):
             key = parameter["ParameterKey"]

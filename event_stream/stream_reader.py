@@ -16,7 +16,9 @@ def shard_ids(kinesis: Any, stream_name: str) -> list[str]:
     ids, token = [], None
     while True:
         page = (
-            kinesis.list_shards(NextToken=token) if token else kinesis.list_shards(StreamName=stream_name)
+            kinesis.list_shards(NextToken=token)
+            if token
+            else kinesis.list_shards(StreamName=stream_name)
         )
         ids += [shard["ShardId"] for shard in page["Shards"]]
         token = page.get("NextToken")

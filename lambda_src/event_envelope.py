@@ -149,7 +149,9 @@ def _json_type(value: Any) -> str:
     names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    return names.get(type(value), "number" if isinstance(value, int | float) else type(value).__name__)
+    return names.get(
+        type(value), "number" if isinstance(value, int | float) else type(value).__name__
+    )
 
 
 def _first_unencodable(envelope: dict[str, Any]) -> str:

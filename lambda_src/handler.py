@@ -64,7 +64,7 @@ def publish_batch(events: Any, context: Any = None) -> dict[str, Any]:
     if isinstance(events, dict) and "events" in events:
         events = events["events"]
     if not isinstance(events, list):
-        raise InvalidEvent("events: must be a JSON array of event objects or {\"events\": [...]}")
+        raise InvalidEvent('events: must be a JSON array of event objects or {"events": [...]}')
     logger.info("batch received", extra={"count": len(events)})
     records = prepare_all(events, region=REGION, max_record_bytes=MAX_RECORD_BYTES)
     answer = _publisher.put_many(records, deadline=_deadline(context))

@@ -1,0 +1,59 @@
+"""Fault injection at the HTTP layer, below botocore's retry logic and the publisher."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.models import botocore_stubber
+
+THROTTLED = {
+    "ErrorCode": "ProvisionedThroughputExceededException",
+    "ErrorMessage": "Rate exceeded for shard shardId-000000000000 (injected)",
+}
+
+
+class ThrottleEntries:
+    """Throttles a share of the entries of every PutRecords request (in-process moto).
+
+    Registered first on a client's before-send: the chosen entries are cut out of the
+    request body, moto answers the rest, and throttling errors are spliced into the HTTP
+    response body at the cut positions. A throttled entry never reaches the stream, as on
+    Kinesis, and botocore sees an ordinary HTTP 200 answer.
+    """
+
+    def __init__(self, share: float, seed: int = 7) -> None:
+        self.share = share
+        self.rng = random.Random(seed)
+        self.requests = 0
+        self.throttled = 0
+
+    def attach(self, client: Any) -> ThrottleEntries:
+        client.meta.events.register_first("before-send.kinesis.PutRecords", self)
+        return self
+
+    def __call__(self, request: Any, **kwargs: Any) -> AWSResponse:
+        body = json.loads(request.body)
+        entries = body["Records"]
+        cut = {i for i in range(len(entries)) if self.rng.random() < self.share}
+        self.requests += 1
+        self.throttled += len(cut)
+        answered: list[dict[str, Any]] = []
+        if len(cut) < len(entries):
+            request.body = json.dumps(
+                {**body, "Records": [e for i, e in enumerate(entries) if i not in cut]}
+            ).encode()
+            _status, _headers, answer = botocore_stubber.process_request(request)
+            answered = json.loads(answer)["Records"]
+        rest = iter(answered)
+        records = [THROTTLED if i in cut else next(rest) for i in range(len(entries))]
+        payload = {"FailedRecordCount": len(cut), "Records": records}
+        return AWSResponse(
+            request.url,
+            200,
+            {"Content-Type": "application/x-amz-json-1.1"},
+            MockRawResponse(json.dumps(payload)),
+        )

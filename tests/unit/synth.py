@@ -1,0 +1,38 @@
+"""Synthesize a stage once per test session and share the template."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from event_stream.config import StageConfig
+from event_stream.stack import EventStreamStack
+
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """A synthesized stage: the assertions template, its JSON and the assembly folder."""
+
+    template: Template
+    json: dict[str, Any]
+    directory: str
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return self.template.find_resources(resource_type)
+
+
+
+@functools.cache
+def synth(config: StageConfig = StageConfig()) -> Synthesized:  # noqa: B008 - frozen, hashable
+    """The template of `config`'s stack, built once per process per config."""
+    app = cdk.App()
+    stack = EventStreamStack(app, config=config, env=ENV)
+    assembly = app.synth()
+    template = Template.from_stack(stack)
+    return Synthesized(template, template.to_json(), assembly.directory)

@@ -1,0 +1,42 @@
+"""app.py as the CDK CLI runs it: context in CDK_CONTEXT_JSON, exit status, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_app(context: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "context,words",
+    [
+        ({"stage": "john_doe"}, "invalid stage 'john_doe'"),
+        ({"stage": "x" * 40}, "at most 32 characters"),
+        ({"stage": "prod", "retentionHours": "9000"}, "invalid retentionHours"),
+    ],
+)
+def test_bad_context_exits_1_with_one_line_and_writes_nothing(context, words, tmp_path):
+    result = run_app(context, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_good_stage_writes_its_template(tmp_path):
+    result = run_app({"stage": "john"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cncb-event-stream-john.template.json").exists()
