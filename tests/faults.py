@@ -19,9 +19,11 @@ THROTTLED = {
 class ThrottleEntries:
     """Throttles a share of the entries of every PutRecords request (in-process moto).
 
-    Registered first on a client's before-send: the chosen entries are cut out of the
-    request body, moto answers the rest, and throttling errors are spliced into the HTTP
-    response body at the cut positions. A throttled entry never reaches the stream, as on
+    It takes the place of moto's own before-send handler on one client (botocore runs
+    every before-send handler, so both cannot be there): other calls go to moto as they
+    are; for PutRecords the chosen entries are cut out of the request body, moto answers
+    the rest, and throttling errors are spliced into the HTTP response body at the cut
+    positions. A throttled entry never reaches the stream, as on
     Kinesis, and botocore sees an ordinary HTTP 200 answer.
     """
 
@@ -32,10 +34,13 @@ class ThrottleEntries:
         self.throttled = 0
 
     def attach(self, client: Any) -> ThrottleEntries:
-        client.meta.events.register_first("before-send.kinesis.PutRecords", self)
+        client.meta.events.unregister("before-send", botocore_stubber)
+        client.meta.events.register("before-send", self)
         return self
 
-    def __call__(self, request: Any, **kwargs: Any) -> AWSResponse:
+    def __call__(self, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+        if event_name != "before-send.kinesis.PutRecords":
+            return botocore_stubber(event_name, request, **kwargs)
         body = json.loads(request.body)
         entries = body["Records"]
         cut = {i for i in range(len(entries)) if self.rng.random() < self.share}

@@ -1,0 +1,127 @@
+"""The Lambda handlers under in-process moto: what lands on the stream, what they answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+import pytest
+
+from event_envelope import InvalidEvent
+from tests.conftest import load_fixture
+from tests.unit.kinesis_fixtures import STREAM, handler, kinesis, records_on  # noqa: F401
+
+INVALID = load_fixture("invalid-events.json")
+
+
+class Context:
+    function_name = "cncb-event-stream-test-publish-batch"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def test_publish_puts_one_record_with_every_envelope_field(handler, kinesis):
+    before = int(time.time() * 1000)
+    answer = handler.publish(load_fixture("thing-created.json"), None)
+    (envelope,) = records_on(kinesis)
+    assert envelope["id"] == answer["id"] and uuid.UUID(envelope["id"]).version == 1
+    assert envelope["type"] == "thing-created"
+    assert before <= envelope["timestamp"] <= int(time.time() * 1000)
+    assert uuid.UUID(envelope["partitionKey"]).version == 4
+    assert envelope["tags"] == {"region": "us-east-1"}
+    assert envelope["thing"] == load_fixture("thing-created.json")["thing"]
+
+
+def test_publish_answers_what_kinesis_answered(handler, kinesis):
+    answer = handler.publish({"type": "t"}, None)
+    assert set(answer) == {"ShardId", "SequenceNumber", "id"}
+    assert answer["ShardId"] == "shardId-000000000000"
+
+
+def test_publish_uses_the_envelope_partition_key(handler, kinesis):
+    handler.publish({"type": "t", "partitionKey": "thing-1"}, None)
+    shard = kinesis.list_shards(StreamName=STREAM)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=STREAM, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    (record,) = kinesis.get_records(ShardIterator=iterator)["Records"]
+    assert record["PartitionKey"] == "thing-1"
+
+
+def test_publish_logs_the_incoming_event_and_the_envelope(handler, kinesis, caplog):
+    with caplog.at_level(logging.INFO, logger="publisher"):
+        handler.publish({"type": "t"}, None)
+    logged = {r.getMessage(): r for r in caplog.records if r.name == "publisher"}
+    assert logged["event received"].event == {"type": "t"}
+    assert logged["envelope built"].envelope["type"] == "t"
+
+
+@pytest.mark.parametrize("case", INVALID, ids=[c["why"] for c in INVALID])
+def test_publish_rejects_an_invalid_event_and_writes_nothing(handler, kinesis, case):
+    with pytest.raises(InvalidEvent, match=f"^{case['field']}:"):
+        handler.publish(case["event"], None)
+    assert records_on(kinesis) == []
+
+
+def test_client_is_created_once_per_container(handler):
+    client = handler._client
+    handler.publish({"type": "t"}, None)
+    assert handler._client is client
+    config = client.meta.config
+    assert config.retries["mode"] == "standard"
+    assert (config.connect_timeout, config.read_timeout) == (2, 10)
+
+
+def test_publish_batch_answers_in_putrecords_shape_in_input_order(handler, kinesis):
+    events = load_fixture("batch.json")
+    answer = handler.publish_batch(events, Context())
+    assert answer["FailedRecordCount"] == 0
+    on_stream = records_on(kinesis)
+    assert [r["id"] for r in answer["Records"]] == [e["id"] for e in on_stream]
+    assert [e["n"] for e in on_stream] == [1, 2, 3]
+    assert all({"id", "ShardId", "SequenceNumber"} <= set(r) for r in answer["Records"])
+
+
+def test_publish_batch_takes_a_bare_array(handler, kinesis):
+    answer = handler.publish_batch([{"type": "a"}, {"type": "b"}], None)
+    assert len(answer["Records"]) == 2 and len(records_on(kinesis)) == 2
+
+
+@pytest.mark.parametrize("case", INVALID, ids=[c["why"] for c in INVALID])
+def test_publish_batch_rejects_the_whole_call_naming_the_index(handler, kinesis, case):
+    events = [{"type": "fine"}, {"type": "fine"}, case["event"]]
+    with pytest.raises(InvalidEvent, match=r"^events\[2\]"):
+        handler.publish_batch({"events": events}, None)
+    assert records_on(kinesis) == []
+
+
+@pytest.mark.parametrize("events", [{"type": "t"}, "x", None, {"events": "x"}])
+def test_publish_batch_rejects_what_is_not_a_list(handler, kinesis, events):
+    with pytest.raises(InvalidEvent, match="^events:"):
+        handler.publish_batch(events, None)
+
+
+def test_publish_batch_emits_unpublished_events_metric(handler, kinesis, capsys):
+    handler.publish_batch([{"type": "a"}], Context())
+    metric = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert metric["UnpublishedEvents"] == 0
+    assert metric["FunctionName"] == Context.function_name
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
+        {"Name": "UnpublishedEvents", "Unit": "Count"}
+    ]
+
+
+def test_record_limit_comes_from_the_environment(kinesis, monkeypatch):
+    monkeypatch.setenv("STREAM_NAME", STREAM)
+    monkeypatch.setenv("MAX_RECORD_BYTES", "2048")
+    import importlib
+
+    import handler as module
+
+    small = importlib.reload(module)
+    with pytest.raises(InvalidEvent, match="record limit of 2048 bytes"):
+        small.publish({"type": "t", "blob": "x" * 2048}, None)
+    assert records_on(kinesis) == []
