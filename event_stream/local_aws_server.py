@@ -52,11 +52,18 @@ def deleted_stack_exports(self: Any) -> Any:
     return [] if self.status == "DELETE_COMPLETE" else _stack_exports(self)
 
 
+# (owner, attribute, replacement): what apply_fixes sets, and what the tests patch in.
+FIXES = (
+    (cloudformation.CloudFormationBackend, "_resolve_update_parameters", resolve_update_parameters),
+    (cloudformation.Stack, "outputs", property(deleted_stack_outputs)),
+    (cloudformation.Stack, "exports", property(deleted_stack_exports)),
+)
+
+
 def apply_fixes() -> None:
     """Patch moto in this process; idempotent."""
-    cloudformation.CloudFormationBackend._resolve_update_parameters = resolve_update_parameters
-    cloudformation.Stack.outputs = property(deleted_stack_outputs)
-    cloudformation.Stack.exports = property(deleted_stack_exports)
+    for owner, attribute, replacement in FIXES:
+        setattr(owner, attribute, replacement)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,7 +27,6 @@ class Synthesized:
         return self.template.find_resources(resource_type)
 
 
-
 @functools.cache
 def synth(config: StageConfig = StageConfig()) -> Synthesized:  # noqa: B008 - frozen, hashable
     """The template of `config`'s stack, built once per process per config."""

@@ -10,7 +10,9 @@ from event_stream.config import ConfigError, StageConfig
 def test_default_stage_is_dev_with_the_contract_names():
     config = StageConfig()
     assert (config.stage, config.stack_name, config.stream_name) == (
-        "dev", "cncb-event-stream-dev", "dev-cncb-event-stream-s1"
+        "dev",
+        "cncb-event-stream-dev",
+        "dev-cncb-event-stream-s1",
     )
     assert config.publish_function_name == "cncb-event-stream-dev-publish"
     assert config.publish_batch_function_name == "cncb-event-stream-dev-publish-batch"

@@ -69,7 +69,7 @@ def test_invalid_event_is_rejected_naming_the_field(case):
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), {1, 2}, b"bytes"])
 def test_non_json_value_is_rejected_naming_its_field(value):
-    with pytest.raises(InvalidEvent, match="^payload: not a JSON value"):
+    with pytest.raises(InvalidEvent, match=r"^payload: not a JSON value"):
         prepare({"type": "t", "payload": value}, region="r")
 
 
@@ -102,9 +102,14 @@ def test_decode_rejects_data_that_is_not_an_envelope():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
     max_leaves=12,
 )
 valid_events = st.fixed_dictionaries(
@@ -137,7 +142,10 @@ invalid_events = st.one_of(
     st.fixed_dictionaries({"type": st.text(min_size=1), "timestamp": st.text() | st.floats()}),
     st.fixed_dictionaries({"type": st.text(min_size=1), "id": st.integers() | st.just("")}),
     st.fixed_dictionaries(
-        {"type": st.text(min_size=1), "partitionKey": st.text(min_size=257, max_size=300) | st.just("")}
+        {
+            "type": st.text(min_size=1),
+            "partitionKey": st.text(min_size=257, max_size=300) | st.just(""),
+        }
     ),
     st.fixed_dictionaries(
         {"type": st.text(min_size=1), "tags": st.dictionaries(st.text(), st.integers(), min_size=1)}

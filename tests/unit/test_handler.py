@@ -11,7 +11,7 @@ import pytest
 
 from event_envelope import InvalidEvent
 from tests.conftest import load_fixture
-from tests.unit.kinesis_fixtures import STREAM, handler, kinesis, records_on  # noqa: F401
+from tests.unit.streams import STREAM, records_on
 
 INVALID = load_fixture("invalid-events.json")
 
@@ -100,7 +100,7 @@ def test_publish_batch_rejects_the_whole_call_naming_the_index(handler, kinesis,
 
 @pytest.mark.parametrize("events", [{"type": "t"}, "x", None, {"events": "x"}])
 def test_publish_batch_rejects_what_is_not_a_list(handler, kinesis, events):
-    with pytest.raises(InvalidEvent, match="^events:"):
+    with pytest.raises(InvalidEvent, match=r"^events:"):
         handler.publish_batch(events, None)
 
 

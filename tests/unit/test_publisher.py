@@ -12,7 +12,7 @@ import pytest
 from event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, prepare, prepare_all
 from publisher import Publisher, chunked
 from tests.faults import ThrottleEntries
-from tests.unit.kinesis_fixtures import STREAM, kinesis, records_on  # noqa: F401
+from tests.unit.streams import STREAM, records_on
 
 
 def events(n):
@@ -66,7 +66,9 @@ def test_everything_throttled_is_answered_failed_and_nothing_lost_or_duplicated(
     answer = put.put_many(records)
     assert answer["FailedRecordCount"] == 50
     assert [r["id"] for r in answer["Records"]] == [r.envelope["id"] for r in records]
-    assert all(r["ErrorCode"] == "ProvisionedThroughputExceededException" for r in answer["Records"])
+    assert all(
+        r["ErrorCode"] == "ProvisionedThroughputExceededException" for r in answer["Records"]
+    )
     assert records_on(kinesis) == []
     assert len(sleeps) == put.max_attempts - 1
 
@@ -94,8 +96,13 @@ def test_no_attempt_starts_past_the_deadline(kinesis):
     ThrottleEntries(share=1.0).attach(kinesis)
     now = [0.0]
     put = Publisher(
-        kinesis, STREAM, sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0],
-        jitter=lambda: 1.0, base_delay=1.0, max_delay=10.0,
+        kinesis,
+        STREAM,
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+        clock=lambda: now[0],
+        jitter=lambda: 1.0,
+        base_delay=1.0,
+        max_delay=10.0,
     )
     answer = put.put_many(prepare_all(events(3), region="r"), deadline=5.0)
     assert answer["FailedRecordCount"] == 3
@@ -106,11 +113,12 @@ def test_non_retryable_entry_error_is_not_resent(kinesis):
     calls = []
 
     class Fake:
-        def put_records(self, StreamName, Records):  # noqa: N803 - boto3's names
+        def put_records(self, StreamName, Records):
             calls.append(len(Records))
-            return {"FailedRecordCount": 1, "Records": [
-                {"ErrorCode": "KMSAccessDeniedException", "ErrorMessage": "no"}
-            ]}
+            return {
+                "FailedRecordCount": 1,
+                "Records": [{"ErrorCode": "KMSAccessDeniedException", "ErrorMessage": "no"}],
+            }
 
     put, _ = publisher(Fake())
     answer = put.put_many([prepare({"type": "t"}, region="r")])

@@ -23,8 +23,9 @@ def dev():
 
 
 def _function(dev, name):
-    (logical_id, function), = {
-        k: v for k, v in dev.resources("AWS::Lambda::Function").items()
+    ((logical_id, function),) = {
+        k: v
+        for k, v in dev.resources("AWS::Lambda::Function").items()
         if v["Properties"]["FunctionName"] == name
     }.items()
     return logical_id, function
@@ -45,7 +46,9 @@ def _policy_statements(dev, function_name):
 
 
 def test_stream_is_named_for_the_stage(dev):
-    dev.template.has_resource_properties("AWS::Kinesis::Stream", {"Name": "dev-cncb-event-stream-s1"})
+    dev.template.has_resource_properties(
+        "AWS::Kinesis::Stream", {"Name": "dev-cncb-event-stream-s1"}
+    )
 
 
 def test_stream_keeps_records_24_hours_on_one_shard(dev):
@@ -76,7 +79,7 @@ def test_retain_stream_keeps_the_stream_when_the_stack_goes():
 
 
 def test_on_demand_stream_has_no_shard_count():
-    stream, = synth(StageConfig(on_demand=True)).resources("AWS::Kinesis::Stream").values()
+    (stream,) = synth(StageConfig(on_demand=True)).resources("AWS::Kinesis::Stream").values()
     assert stream["Properties"]["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
     assert "ShardCount" not in stream["Properties"]
 
@@ -95,7 +98,7 @@ def test_larger_record_limit_opts_the_stream_in_and_tells_the_functions():
 
 
 def test_default_record_limit_leaves_the_stream_setting_alone(dev):
-    stream, = dev.resources("AWS::Kinesis::Stream").values()
+    (stream,) = dev.resources("AWS::Kinesis::Stream").values()
     assert "MaxRecordSizeInKiB" not in stream["Properties"]
 
 
@@ -125,11 +128,15 @@ def test_functions_run_the_newest_python_lambda_offers(dev):
 
 def test_functions_get_the_stream_name_from_the_stream(dev):
     for function in dev.resources("AWS::Lambda::Function").values():
-        assert function["Properties"]["Environment"]["Variables"]["STREAM_NAME"] == {"Ref": STREAM_ID}
+        assert function["Properties"]["Environment"]["Variables"]["STREAM_NAME"] == {
+            "Ref": STREAM_ID
+        }
 
 
 def test_both_functions_share_one_asset_of_only_runtime_files(dev):
-    keys = {f["Properties"]["Code"]["S3Key"] for f in dev.resources("AWS::Lambda::Function").values()}
+    keys = {
+        f["Properties"]["Code"]["S3Key"] for f in dev.resources("AWS::Lambda::Function").values()
+    }
     assert len(keys) == 1
     asset = os.path.join(dev.directory, "asset." + keys.pop().removesuffix(".zip"))
     assert sorted(os.listdir(asset)) == sorted(RUNTIME_FILES)
@@ -147,7 +154,8 @@ def test_both_functions_share_one_asset_of_only_runtime_files(dev):
 )
 def test_each_function_may_call_exactly_one_kinesis_action_on_its_stream(dev, name, action):
     kinesis = [
-        s for s in _policy_statements(dev, name)
+        s
+        for s in _policy_statements(dev, name)
         if any(a.startswith("kinesis:") for a in _list(s["Action"]))
     ]
     assert kinesis == [
@@ -223,8 +231,11 @@ def test_tracing_flag_turns_on_active_tracing():
 
 def _alarm_metrics(synthesized):
     return {
-        (a["Properties"]["Namespace"], a["Properties"]["MetricName"],
-         json.dumps(a["Properties"].get("Dimensions"), sort_keys=True))
+        (
+            a["Properties"]["Namespace"],
+            a["Properties"]["MetricName"],
+            json.dumps(a["Properties"].get("Dimensions"), sort_keys=True),
+        )
         for a in synthesized.resources("AWS::CloudWatch::Alarm").values()
     }
 
@@ -238,7 +249,9 @@ def test_alarm_on_stream_write_throttling(dev):
 
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
 def test_alarm_on_errors_and_throttles_of_each_function(dev, metric):
-    functions = {ids for ns, name, ids in _alarm_metrics(dev) if ns == "AWS/Lambda" and name == metric}
+    functions = {
+        ids for ns, name, ids in _alarm_metrics(dev) if ns == "AWS/Lambda" and name == metric
+    }
     assert len(functions) == 2
 
 
@@ -248,7 +261,9 @@ def test_alarm_on_events_the_batch_function_could_not_publish(dev):
         {
             "Namespace": "CncbEventStream",
             "MetricName": "UnpublishedEvents",
-            "Dimensions": [{"Name": "FunctionName", "Value": "cncb-event-stream-dev-publish-batch"}],
+            "Dimensions": [
+                {"Name": "FunctionName", "Value": "cncb-event-stream-dev-publish-batch"}
+            ],
             "Threshold": 1,
         },
     )
@@ -272,7 +287,10 @@ def test_alarms_notify_the_stage_topic():
 
 @pytest.mark.parametrize(
     "key,export",
-    [("streamName", "cncb-event-stream-dev-streamName"), ("streamArn", "cncb-event-stream-dev-streamArn")],
+    [
+        ("streamName", "cncb-event-stream-dev-streamName"),
+        ("streamArn", "cncb-event-stream-dev-streamArn"),
+    ],
 )
 def test_stream_outputs_are_exported_under_the_contract_names(dev, key, export):
     assert dev.json["Outputs"][key]["Export"] == {"Name": export}
@@ -289,16 +307,25 @@ def test_function_names_are_outputs(dev):
 
 def test_outputs_are_exactly_the_contract_ones(dev):
     assert set(dev.json["Outputs"]) == {
-        "streamName", "streamArn", "publishFunctionName", "publishBatchFunctionName"
+        "streamName",
+        "streamArn",
+        "publishFunctionName",
+        "publishBatchFunctionName",
     }
 
 
 def test_names_follow_the_stage():
     john = synth(StageConfig(stage="john"))
-    john.template.has_resource_properties("AWS::Kinesis::Stream", {"Name": "john-cncb-event-stream-s1"})
-    names = {f["Properties"]["FunctionName"] for f in john.resources("AWS::Lambda::Function").values()}
+    john.template.has_resource_properties(
+        "AWS::Kinesis::Stream", {"Name": "john-cncb-event-stream-s1"}
+    )
+    names = {
+        f["Properties"]["FunctionName"] for f in john.resources("AWS::Lambda::Function").values()
+    }
     assert names == {"cncb-event-stream-john-publish", "cncb-event-stream-john-publish-batch"}
-    assert re.fullmatch(r"cncb-event-stream-john-\w+", john.json["Outputs"]["streamArn"]["Export"]["Name"])
+    assert re.fullmatch(
+        r"cncb-event-stream-john-\w+", john.json["Outputs"]["streamArn"]["Export"]["Name"]
+    )
 
 
 def _list(value):

@@ -1,4 +1,4 @@
-"""In-process moto fixtures shared by the handler and publisher tests."""
+"""In-process moto fixtures for the handler and publisher tests."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.stream_reader import read
-
-STREAM = "test-cncb-event-stream-s1"
+from tests.unit.streams import STREAM
 
 
 @pytest.fixture
@@ -31,8 +29,3 @@ def handler(kinesis: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     import handler as module
 
     return importlib.reload(module)
-
-
-def records_on(client: Any, stream: str = STREAM) -> list[dict[str, Any]]:
-    """Every envelope on the stream, decoded."""
-    return [envelope for _, envelope in read(client, stream)]

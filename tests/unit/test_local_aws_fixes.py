@@ -1,0 +1,108 @@
+"""The moto fixes behind the local AWS, one test per fix, plus a canary per moto bug.
+
+If a moto upgrade changes the code a fix replaces, the fix's test fails; if moto fixes the
+bug itself, the canary fails and the fix can go.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from event_stream import local_aws_server
+
+# What matters in a CDK template for both bugs: a parameter with a default that the
+# create call does not pass, and an output that refers to a stream.
+TEMPLATE = {
+    "Parameters": {"BootstrapVersion": {"Type": "String", "Default": "30"}},
+    "Resources": {
+        "Stream": {
+            "Type": "AWS::Kinesis::Stream",
+            "Properties": {"Name": "fix-test-s1", "ShardCount": 1},
+            "DeletionPolicy": "Delete",
+        }
+    },
+    "Outputs": {
+        "streamArn": {
+            "Value": {"Fn::GetAtt": ["Stream", "Arn"]},
+            "Export": {"Name": "fix-test-streamArn"},
+        }
+    },
+}
+
+
+@pytest.fixture
+def fixed(monkeypatch):
+    for owner, attribute, replacement in local_aws_server.FIXES:
+        monkeypatch.setattr(owner, attribute, replacement)
+
+
+@pytest.fixture
+def aws(aws_credentials):
+    with mock_aws():
+        yield boto3.client("cloudformation"), boto3.client("kinesis")
+
+
+def _create(cloudformation, retention=24):
+    template = json.loads(json.dumps(TEMPLATE))
+    template["Resources"]["Stream"]["Properties"]["RetentionPeriodHours"] = retention
+    return cloudformation.create_stack(StackName="fix-test", TemplateBody=json.dumps(template))
+
+
+def _update_like_the_cdk_cli(cloudformation):
+    template = json.loads(json.dumps(TEMPLATE))
+    template["Resources"]["Stream"]["Properties"]["RetentionPeriodHours"] = 48
+    cloudformation.update_stack(
+        StackName="fix-test",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "BootstrapVersion", "UsePreviousValue": True}],
+    )
+
+
+def test_second_deploy_keeps_a_defaulted_parameter(fixed, aws):
+    cloudformation, kinesis = aws
+    _create(cloudformation)
+    _update_like_the_cdk_cli(cloudformation)
+    stack = cloudformation.describe_stacks(StackName="fix-test")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {
+        "BootstrapVersion": "30"
+    }
+    summary = kinesis.describe_stream_summary(StreamName="fix-test-s1")
+    assert summary["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
+
+
+def test_canary_moto_still_fails_a_second_deploy_without_the_fix(aws):
+    cloudformation, _ = aws
+    _create(cloudformation)
+    with pytest.raises((ClientError, KeyError)):
+        _update_like_the_cdk_cli(cloudformation)
+
+
+def _destroy_like_the_cdk_cli(cloudformation):
+    stack_id = cloudformation.describe_stacks(StackName="fix-test")["Stacks"][0]["StackId"]
+    cloudformation.delete_stack(StackName="fix-test")
+    # The CLI polls the deleted stack by id until it reads DELETE_COMPLETE.
+    return cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]
+
+
+def test_destroyed_stack_stays_destroyed_with_its_stream_and_exports(fixed, aws):
+    cloudformation, kinesis = aws
+    _create(cloudformation)
+    deleted = _destroy_like_the_cdk_cli(cloudformation)
+    assert deleted["StackStatus"] == "DELETE_COMPLETE"
+    assert kinesis.list_streams()["StreamNames"] == []
+    assert cloudformation.list_exports()["Exports"] == []
+    _create(cloudformation)  # the same stage deploys again
+    assert kinesis.list_streams()["StreamNames"] == ["fix-test-s1"]
+
+
+def test_canary_moto_still_resurrects_the_stream_without_the_fix(aws):
+    cloudformation, kinesis = aws
+    _create(cloudformation)
+    _destroy_like_the_cdk_cli(cloudformation)
+    assert kinesis.list_streams()["StreamNames"] == ["fix-test-s1"]
