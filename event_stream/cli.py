@@ -204,14 +204,30 @@ def cmd_logs(args: argparse.Namespace) -> None:
                 raise UserError(f"no log group {group} yet: invoke the function first") from None
             for event in sorted(events, key=lambda e: (e["timestamp"], e["eventId"])):
                 seen.add(event["eventId"])
-                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event["timestamp"] / 1000))
-                print(f"{stamp} {event['message'].rstrip()}", flush=True)
+                print(event["message"].rstrip() if args.json else _log_line(event), flush=True)
                 start = max(start, event["timestamp"])
             if not args.follow:
                 return
             time.sleep(2)
     except KeyboardInterrupt:
         pass
+
+
+_LOG_FIELDS_SHOWN = ("timestamp", "level", "message", "logger", "requestId")
+
+
+def _log_line(event: dict[str, Any]) -> str:
+    """One log event for a person: time, level, message, then the structured fields."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event["timestamp"] / 1000))
+    try:
+        entry = json.loads(event["message"])
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict) or "message" not in entry:
+        return f"{stamp} {event['message'].rstrip()}"
+    extra = {k: v for k, v in entry.items() if k not in _LOG_FIELDS_SHOWN}
+    details = f" {json.dumps(extra, ensure_ascii=False)}" if extra else ""
+    return f"{stamp} {entry.get('level', '')} {entry['message']}{details}"
 
 
 def cmd_replay(args: argparse.Namespace) -> None:
@@ -287,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs = staged("logs", "the publisher's log events", cmd_logs)
     logs.add_argument("--batch", action="store_true", help="publish-batch's logs")
     logs.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
+    logs.add_argument("--json", action="store_true", help="print each log event as written")
     replay = staged("replay", "publish a JSON Lines file of events in batches", cmd_replay)
     replay.add_argument("file", help="one event object per line")
     replay.add_argument("--rate", type=float, help="at most this many events per second")

@@ -153,6 +153,8 @@ def _answers(port: int) -> bool:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As the server will: a port left in TIME_WAIT by a stopped server is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -1,0 +1,88 @@
+# Every target installs what it needs first (a venv from requirements-dev.txt, the pinned
+# CDK CLI from package-lock.json). `make help` lists them.
+
+SHELL := /bin/bash
+STAGE ?= dev
+PORT ?= 4566
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+LOCAL_ENV := AWS_ENDPOINT_URL=http://localhost:$(PORT) AWS_ACCESS_KEY_ID=test \
+	AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+
+# Quiet, offline CDK runs: no jsii Node banner, no telemetry, no Node warnings.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export NODE_NO_WARNINGS := 1
+
+.PHONY: help install demo test test-unit test-e2e lint format synth diff deploy destroy \
+	local-up local-down local-status local-deploy local-destroy bench clean
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed node_modules/.installed ## venv + pinned CDK CLI
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: install ## the whole loop on the embedded local AWS: deploy, publish, read back, destroy
+	@STAGE=$(STAGE) PORT=$(PORT) scripts/demo.sh
+
+test: install ## every tier: unit, functional and end-to-end (needs no AWS account)
+	$(PY) -m pytest
+
+test-unit: install ## the fast tiers only (no moto_server, no CDK CLI)
+	$(PY) -m pytest -m "not e2e"
+
+test-e2e: install ## end-to-end only: moto_server + the real CDK CLI
+	$(PY) -m pytest -m e2e
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+synth: install ## cdk synth STAGE=...
+	$(CDK) synth --context stage=$(STAGE)
+
+diff: install ## cdk diff STAGE=... (real AWS)
+	$(CDK) diff --context stage=$(STAGE)
+
+deploy: install ## cdk deploy STAGE=... to real AWS (your credentials and region)
+	$(CDK) deploy --context stage=$(STAGE) --require-approval broadening
+
+destroy: install ## cdk destroy STAGE=... on real AWS
+	$(CDK) destroy --context stage=$(STAGE) --force
+
+local-up: install ## start the embedded local AWS on localhost:PORT
+	$(PY) -m event_stream local up --port $(PORT)
+
+local-down: install ## stop it
+	$(PY) -m event_stream local down
+
+local-status: install
+	$(PY) -m event_stream local status
+
+local-deploy: install ## bootstrap + deploy STAGE=... to the local AWS
+	$(LOCAL_ENV) $(CDK) bootstrap aws://123456789012/us-east-1 >/dev/null
+	$(LOCAL_ENV) $(CDK) deploy --context stage=$(STAGE) --method=direct --require-approval never
+
+local-destroy: install ## destroy STAGE=... on the local AWS
+	$(LOCAL_ENV) $(CDK) destroy --context stage=$(STAGE) --force
+
+bench: install ## measure asset size, cold start, envelope cost, throughput, synth, shard spread
+	$(PY) bench/run.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .ruff_cache .hypothesis
