@@ -1,0 +1,105 @@
+"""End-to-end tier: the project's own launcher starts moto_server on a free localhost port,
+the real CDK CLI deploys to it, and the developer CLI is run as a user runs it.
+
+Every server started here is stopped at the end of the session, even after a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+from event_stream import local_aws
+
+ROOT = Path(__file__).resolve().parents[2]
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+QUIET = {
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "NODE_NO_WARNINGS": "1",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass(frozen=True)
+class LocalCloud:
+    """A running local AWS and how to drive it."""
+
+    server: local_aws.LocalAws
+    env: dict[str, str]
+    out: Path
+
+    def client(self, service: str):
+        return boto3.client(
+            service,
+            endpoint_url=self.server.endpoint,
+            region_name=local_aws.REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def cdk(self, *args: str, cwd: Path = ROOT, check: bool = True) -> subprocess.CompletedProcess:
+        """The real CDK CLI, pointed at the local AWS."""
+        result = subprocess.run(
+            [str(CDK), *args, "--output", str(self.out / cwd.name)],
+            cwd=cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if check and result.returncode:
+            raise AssertionError(f"cdk {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def deploy(self, stage: str, *context: str, cwd: Path = ROOT) -> None:
+        args = ["deploy", "--context", f"stage={stage}", "--method=direct"]
+        for item in context:
+            args += ["--context", item]
+        self.cdk(*args, "--require-approval", "never", cwd=cwd)
+
+    def destroy(self, stage: str, cwd: Path = ROOT) -> None:
+        self.cdk("destroy", "--context", f"stage={stage}", "--force", cwd=cwd, check=False)
+
+    def cli(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None):
+        """`python -m event_stream ...` as a user runs it."""
+        return subprocess.run(
+            [sys.executable, "-m", "event_stream", *args],
+            cwd=ROOT,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            input=stdin,
+        )
+
+    def cli_json(self, *args: str):
+        result = self.cli(*args)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    state = tmp_path_factory.mktemp("local-aws")
+    server = local_aws.start(local_aws.free_port(), state_dir=state)
+    try:
+        env = {**os.environ, **QUIET, **local_aws.client_env(server.endpoint)}
+        cloud = LocalCloud(server, env, tmp_path_factory.mktemp("cdk-out"))
+        cloud.cdk("bootstrap", f"aws://{local_aws.ACCOUNT}/{local_aws.REGION}")
+        yield cloud
+    finally:
+        local_aws.stop(state_dir=state)

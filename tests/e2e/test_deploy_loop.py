@@ -1,0 +1,122 @@
+"""The development loop a user runs against the local AWS, through the real CDK CLI."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+STAGE = "e2e-loop"
+STREAM = f"{STAGE}-cncb-event-stream-s1"
+STACK = f"cncb-event-stream-{STAGE}"
+
+
+@pytest.fixture(scope="module")
+def deployed(cloud):
+    cloud.deploy(STAGE)
+    yield cloud
+    cloud.destroy(STAGE)
+
+
+def test_stream_exists_with_the_stage_name_and_settings(deployed):
+    summary = deployed.client("kinesis").describe_stream_summary(StreamName=STREAM)
+    summary = summary["StreamDescriptionSummary"]
+    assert (summary["RetentionPeriodHours"], summary["OpenShardCount"]) == (24, 1)
+
+
+def test_exports_carry_the_contract_names(deployed):
+    exports = {
+        e["Name"]: e["Value"] for e in deployed.client("cloudformation").list_exports()["Exports"]
+    }
+    assert exports[f"{STACK}-streamName"] == STREAM
+    assert exports[f"{STACK}-streamArn"].endswith(f":stream/{STREAM}")
+
+
+def test_info_shows_outputs_and_exports(deployed):
+    info = deployed.cli_json("info", "--stage", STAGE)
+    assert info["outputs"]["publishFunctionName"] == f"{STACK}-publish"
+    assert info["outputs"]["publishBatchFunctionName"] == f"{STACK}-publish-batch"
+    assert set(info["exports"]) == {f"{STACK}-streamName", f"{STACK}-streamArn"}
+
+
+def test_invoked_event_comes_back_from_tail_with_every_envelope_field(deployed):
+    key = str(uuid.uuid4())
+    answer = deployed.cli_json(
+        "invoke",
+        "--stage",
+        STAGE,
+        "--data",
+        json.dumps({"type": "thing-created", "partitionKey": key}),
+    )
+    assert set(answer) == {"ShardId", "SequenceNumber", "id"}
+    tailed = [
+        json.loads(line) for line in deployed.cli("tail", "--stage", STAGE).stdout.splitlines()
+    ]
+    (envelope,) = [e for e in tailed if e["id"] == answer["id"]]
+    assert envelope["type"] == "thing-created" and envelope["partitionKey"] == key
+    assert isinstance(envelope["timestamp"], int)
+    assert envelope["tags"] == {"region": "us-east-1"}
+
+
+def test_local_invoke_says_it_ran_the_deployed_code_here(deployed):
+    result = deployed.cli("invoke", "--stage", STAGE, "--data", '{"type":"t"}')
+    assert result.returncode == 0
+    assert f"running the deployed code of {STACK}-publish (handler.publish)" in result.stderr
+
+
+def test_batch_invoke_answers_one_entry_per_event_in_order(deployed):
+    events = [{"type": "thing-created", "n": i} for i in range(3)]
+    answer = deployed.cli_json("invoke", "--stage", STAGE, "--batch", "--data", json.dumps(events))
+    assert answer["FailedRecordCount"] == 0 and len(answer["Records"]) == 3
+
+
+def test_logs_show_the_event_and_the_envelope(deployed):
+    deployed.cli_json("invoke", "--stage", STAGE, "--data", '{"type":"logged-thing"}')
+    lines = deployed.cli("logs", "--stage", STAGE, "--json").stdout.splitlines()
+    messages = [json.loads(line) for line in lines]
+    received = [m for m in messages if m["message"] == "event received"]
+    assert {"type": "logged-thing"} in [m["event"] for m in received]
+    assert any(m["message"] == "envelope built" for m in messages)
+
+
+def test_rejected_event_fails_with_one_line_and_writes_nothing(deployed):
+    before = deployed.cli("tail", "--stage", STAGE).stdout
+    result = deployed.cli("invoke", "--stage", STAGE, "--data", '{"kind":"no type"}')
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {STACK}-publish failed: InvalidEvent: type: required, must be a non-empty string"
+    )
+    assert deployed.cli("tail", "--stage", STAGE).stdout == before
+
+
+def test_second_deploy_updates_the_stage(deployed):
+    deployed.deploy(STAGE, "retentionHours=48")
+    summary = deployed.client("kinesis").describe_stream_summary(StreamName=STREAM)
+    assert summary["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
+    deployed.deploy(STAGE)  # and back, for the tests that follow
+
+
+def test_destroy_removes_stream_and_exports_and_the_stage_deploys_again(cloud):
+    stage = "e2e-again"
+    cloud.deploy(stage)
+    cloud.destroy(stage)
+    assert (
+        f"{stage}-cncb-event-stream-s1" not in cloud.client("kinesis").list_streams()["StreamNames"]
+    )
+    names = {e["Name"] for e in cloud.client("cloudformation").list_exports()["Exports"]}
+    assert not any(n.startswith(f"cncb-event-stream-{stage}-") for n in names)
+    cloud.deploy(stage)
+    assert f"{stage}-cncb-event-stream-s1" in cloud.client("kinesis").list_streams()["StreamNames"]
+    cloud.destroy(stage)
+
+
+def test_invalid_stage_fails_synth_with_one_line_from_the_app(cloud):
+    result = cloud.cdk("synth", "--context", "stage=john_doe", check=False)
+    assert result.returncode == 1
+    app_lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert app_lines == [
+        "error: invalid stage 'john_doe': must match ^[A-Za-z0-9][A-Za-z0-9-]*$ "
+        "(letters, digits and hyphens, starting with a letter or digit)"
+    ]
+    assert "Traceback" not in result.stderr

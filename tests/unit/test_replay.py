@@ -1,0 +1,84 @@
+"""replay: JSON Lines in, batches out through the shared publisher, at a bounded rate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from event_stream.errors import UserError
+from event_stream.replay import read_events, replay
+from publisher import Publisher
+from tests.conftest import load_fixture
+from tests.unit.streams import STREAM, records_on
+
+INVALID = load_fixture("invalid-events.json")
+
+
+def jsonl(tmp_path, lines):
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(kinesis, events, **kwargs):
+    return replay(
+        events,
+        Publisher(kinesis, STREAM),
+        region="us-east-1",
+        max_record_bytes=1024 * 1024,
+        **kwargs,
+    )
+
+
+def test_every_line_lands_in_file_order(kinesis, tmp_path):
+    path = jsonl(tmp_path, [json.dumps({"type": "t", "n": i}) for i in range(1234)])
+    summary = run(kinesis, read_events(path))
+    assert (summary.sent, summary.failed_ids) == (1234, [])
+    assert [e["n"] for e in records_on(kinesis)] == list(range(1234))
+
+
+def test_blank_lines_are_skipped_and_numbering_kept(tmp_path):
+    path = jsonl(tmp_path, ['{"type": "a"}', "", '{"type": "b"}'])
+    assert [n for n, _ in read_events(path)] == [1, 3]
+
+
+@pytest.mark.parametrize("line", ['{"type": "a"', "not json", "{'type': 'a'}", '{"type": "a"} x'])
+def test_malformed_json_names_its_line(tmp_path, line):
+    path = jsonl(tmp_path, ['{"type": "ok"}', line])
+    with pytest.raises(UserError, match=rf"^{path}:2: not valid JSON"):
+        read_events(path)
+
+
+@pytest.mark.parametrize("case", INVALID, ids=[c["why"] for c in INVALID])
+def test_invalid_event_names_its_line_and_nothing_is_sent(kinesis, tmp_path, case):
+    path = jsonl(tmp_path, ['{"type": "ok"}', '{"type": "ok"}', json.dumps(case["event"])])
+    with pytest.raises(UserError, match=rf"^line 3: {case['field']}:"):
+        run(kinesis, read_events(path))
+    assert records_on(kinesis) == []
+
+
+def test_missing_file_is_one_clear_error(tmp_path):
+    with pytest.raises(UserError, match="cannot read"):
+        read_events(tmp_path / "nope.jsonl")
+
+
+def test_rate_limit_spaces_the_batches(kinesis):
+    now = [0.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    events = [(i + 1, {"type": "t"}) for i in range(250)]
+    summary = run(kinesis, events, rate=100, clock=lambda: now[0], sleep=sleep)
+    assert summary.sent == 250
+    # 100 events a batch at 100/s: batches start at 0 s, 1 s and 2 s.
+    assert sleeps == pytest.approx([1.0, 1.0])
+
+
+def test_progress_counts_every_event(kinesis):
+    seen = []
+    run(kinesis, [(i, {"type": "t"}) for i in range(1100)], progress=seen.append)
+    assert seen == [500, 500, 100]
