@@ -34,6 +34,11 @@ class EventStream(Construct):
         super().__init__(scope, construct_id)
         self.config = config
         self.stream = self._stream()
+        # Only the runtime files: no tests, caches or notes reach the asset. One Code object
+        # for both functions: the asset is staged and hashed once.
+        self.code = lambda_.Code.from_asset(
+            str(LAMBDA_SRC), exclude=["*", *(f"!{name}" for name in RUNTIME_FILES)]
+        )
         self.publish_function = self._function(
             "Publish",
             config.publish_function_name,
@@ -105,10 +110,7 @@ class EventStream(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
-            # Only the runtime files: no tests, caches or notes reach the asset.
-            code=lambda_.Code.from_asset(
-                str(LAMBDA_SRC), exclude=["*", *(f"!{name}" for name in RUNTIME_FILES)]
-            ),
+            code=self.code,
             environment={
                 "STREAM_NAME": self.stream.stream_name,
                 "MAX_RECORD_BYTES": str(config.max_record_bytes),

@@ -91,9 +91,11 @@ def test_rejected_event_fails_with_one_line_and_writes_nothing(deployed):
 
 
 def test_second_deploy_updates_the_stage(deployed):
-    deployed.deploy(STAGE, "retentionHours=48")
+    deployed.deploy(STAGE, "retentionHours=48", "maxRecordBytes=2097152")
     summary = deployed.client("kinesis").describe_stream_summary(StreamName=STREAM)
     assert summary["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
+    function = deployed.client("lambda").get_function_configuration(FunctionName=f"{STACK}-publish")
+    assert function["Environment"]["Variables"]["MAX_RECORD_BYTES"] == "2097152"
     deployed.deploy(STAGE)  # and back, for the tests that follow
 
 
@@ -120,3 +122,10 @@ def test_invalid_stage_fails_synth_with_one_line_from_the_app(cloud):
         "(letters, digits and hyphens, starting with a letter or digit)"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_synth_prints_the_template_and_no_warning(cloud):
+    result = cloud.cdk("synth", "--context", "stage=john")
+    assert "Name: john-cncb-event-stream-s1" in result.stdout
+    for noise in ("telemetry", "notice", "feature flag", "deprecat", "warning"):
+        assert noise not in result.stderr.lower(), result.stderr
