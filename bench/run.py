@@ -29,14 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # bench/ runs as a script from anywhere
 
 from event_stream import local_aws  # noqa: E402
+from event_stream.cdk_cli import CDK, QUIET_ENV  # noqa: E402
 from event_stream.runtime import LAMBDA_SRC, event_envelope, publisher  # noqa: E402
 
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
-QUIET = {
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    "CDK_DISABLE_CLI_TELEMETRY": "true",
-    "NODE_NO_WARNINGS": "1",
-}
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",
@@ -70,7 +65,7 @@ def synth_times(runs: int) -> tuple[float, float, float, Path]:
     out = Path(tempfile.mkdtemp(prefix="bench-synth-"))
 
     def synth(app_args: list[str], outdir: Path, extra_env: dict[str, str]):
-        env = {**os.environ, **QUIET, **extra_env}
+        env = {**os.environ, **QUIET_ENV, **extra_env}
 
         def run() -> float:
             started = time.perf_counter()

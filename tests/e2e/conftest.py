@@ -18,14 +18,7 @@ import boto3
 import pytest
 
 from event_stream import local_aws
-
-ROOT = Path(__file__).resolve().parents[2]
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
-QUIET = {
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    "CDK_DISABLE_CLI_TELEMETRY": "true",
-    "NODE_NO_WARNINGS": "1",
-}
+from event_stream.cdk_cli import CDK, QUIET_ENV, ROOT
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -97,7 +90,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     state = tmp_path_factory.mktemp("local-aws")
     server = local_aws.start(local_aws.free_port(), state_dir=state)
     try:
-        env = {**os.environ, **QUIET, **local_aws.client_env(server.endpoint)}
+        env = {**os.environ, **QUIET_ENV, **local_aws.client_env(server.endpoint)}
         cloud = LocalCloud(server, env, tmp_path_factory.mktemp("cdk-out"))
         cloud.cdk("bootstrap", f"aws://{local_aws.ACCOUNT}/{local_aws.REGION}")
         yield cloud
