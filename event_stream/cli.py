@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from botocore.exceptions import (
 )
 
 from event_stream import local_aws
-from event_stream.config import DEFAULT_SERVICE, DEFAULT_STAGE, STAGE_PATTERN
+from event_stream.config import DEFAULT_SERVICE, DEFAULT_STAGE, ConfigError, StageConfig
 from event_stream.errors import UserError
 
 CLIENT_CONFIG = Config(
@@ -96,12 +95,14 @@ def cmd_local(args: argparse.Namespace) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
+    from event_stream.deployed import exports_of
+
     stack = _stage(args)
     info = {
         "stack": stack.name,
         "status": stack.status,
         "outputs": stack.outputs,
-        "exports": stack.exports,
+        "exports": exports_of(args.target.client("cloudformation"), stack),
     }
     print(json.dumps(info, indent=2))
 
@@ -127,15 +128,11 @@ def _invoke_here(target: Target, function_name: str, event: Any) -> Any:
     from event_stream import local_invoke
     from event_stream.deployed import fetch_function
 
-    account = target.client("sts").get_caller_identity()["Account"]
-    function = fetch_function(
-        target.client("lambda"),
-        target.client("s3"),
-        function_name,
-        account=account,
-        region=target.region,
-        local=target.local,
-    )
+    bootstrap = None
+    if target.local:
+        account = target.client("sts").get_caller_identity()["Account"]
+        bootstrap = (target.client("s3"), account, target.region)
+    function = fetch_function(target.client("lambda"), function_name, bootstrap=bootstrap)
     where = f"the local AWS at {target.endpoint}" if target.local else "AWS"
     print(
         f"running the deployed code of {function_name} ({function.handler}) here, against {where}",
@@ -315,8 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.needs_target:
-            if not re.fullmatch(STAGE_PATTERN, args.stage):
-                raise UserError(f"invalid stage {args.stage!r}: must match {STAGE_PATTERN}")
+            try:  # the stage rules of the CDK app, so a name that cannot exist is caught here
+                StageConfig(stage=args.stage, service=args.service)
+            except ConfigError as error:
+                raise UserError(str(error)) from None
             args.target = resolve_target()
         args.run(args)
     except (UserError, local_aws.LocalAwsError) as error:

@@ -25,13 +25,12 @@ class DeployedStack:
     stack_id: str
     status: str
     outputs: dict[str, str]
-    exports: dict[str, str]
 
 
 def describe_stage(
     cloudformation: Any, stage: str, service: str = DEFAULT_SERVICE
 ) -> DeployedStack:
-    """The stage's stack, outputs and exports, or `UserError` if it was never deployed."""
+    """The stage's stack and outputs, or `UserError` if it was never deployed."""
     name = stack_name(stage, service)
     try:
         stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
@@ -42,18 +41,22 @@ def describe_stage(
                 f"(deploy it with: make deploy STAGE={stage})"
             ) from None
         raise
-    exports = {}
-    for page in cloudformation.get_paginator("list_exports").paginate():
-        for export in page["Exports"]:
-            if export["ExportingStackId"] == stack["StackId"]:
-                exports[export["Name"]] = export["Value"]
     return DeployedStack(
         name=name,
         stack_id=stack["StackId"],
         status=stack["StackStatus"],
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
-        exports=exports,
     )
+
+
+def exports_of(cloudformation: Any, stack: DeployedStack) -> dict[str, str]:
+    """The exports the stack makes (a separate, paginated call only `info` needs)."""
+    exports = {}
+    for page in cloudformation.get_paginator("list_exports").paginate():
+        for export in page["Exports"]:
+            if export["ExportingStackId"] == stack.stack_id:
+                exports[export["Name"]] = export["Value"]
+    return exports
 
 
 def output(stack: DeployedStack, key: str) -> str:
@@ -80,18 +83,19 @@ class DeployedFunction:
 
 
 def fetch_function(
-    lambda_client: Any, s3: Any, function_name: str, *, account: str, region: str, local: bool
+    lambda_client: Any, function_name: str, *, bootstrap: tuple[Any, str, str] | None = None
 ) -> DeployedFunction:
     """Read a function's settings and download its code, checked against its CodeSha256.
 
-    On AWS the code comes from the pre-signed `Code.Location`; moto's location is not
-    served, so on the local AWS the same zip is read from the CDK bootstrap bucket that
-    the deploy uploaded it to.
+    On AWS the code comes from the pre-signed `Code.Location`. moto's location is not
+    served, so on the local AWS pass `bootstrap=(s3 client, account, region)`: the same zip
+    is read from the CDK bootstrap bucket that the deploy uploaded it to.
     """
     answer = lambda_client.get_function(FunctionName=function_name)
     config = answer["Configuration"]
     location = answer["Code"]["Location"]
-    if local:
+    if bootstrap:
+        s3, account, region = bootstrap
         key = urllib.parse.urlparse(location).path.rsplit("/", 1)[-1]
         bucket = f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{region}"
         code = s3.get_object(Bucket=bucket, Key=key)["Body"].read()

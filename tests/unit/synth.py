@@ -35,3 +35,15 @@ def synth(config: StageConfig = StageConfig()) -> Synthesized:  # noqa: B008 - f
     assembly = app.synth()
     template = Template.from_stack(stack)
     return Synthesized(template, template.to_json(), assembly.directory)
+
+
+def kinesis_actions(template: dict[str, Any]) -> set[str]:
+    """Every `kinesis:*` action any IAM policy of the template allows."""
+    actions = set()
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy":
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                listed = statement["Action"]
+                listed = [listed] if isinstance(listed, str) else listed
+                actions |= {a for a in listed if a.startswith("kinesis:")}
+    return actions
