@@ -23,6 +23,7 @@ from typing import Any
 from event_stream.deployed import DeployedFunction
 
 RUNNER = Path(__file__).resolve().parent / "lambda_runner.py"
+INTERPRETER_START = 5  # seconds allowed for Python and boto3 to start before the handler runs
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,27 @@ def run(function: DeployedFunction, event: Any, *, region: str) -> Invocation:
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
             "AWS_LAMBDA_LOG_LEVEL": function.log_level,
         }
-        process = subprocess.run(
-            [sys.executable, str(RUNNER), function.handler],
-            input=json.dumps(event),
-            capture_output=True,
-            text=True,
-            cwd=task_root,
-            env=env,
-            timeout=function.timeout + 30,
-        )
-    log_lines = [line for line in process.stderr.splitlines() if line.strip()]
+        try:
+            process = subprocess.run(
+                [sys.executable, str(RUNNER), function.handler],
+                input=json.dumps(event),
+                capture_output=True,
+                text=True,
+                cwd=task_root,
+                env=env,
+                # The function's own timeout, plus the interpreter start Lambda does not bill.
+                timeout=function.timeout + INTERPRETER_START,
+            )
+        except subprocess.TimeoutExpired as expired:
+            return Invocation(
+                None,
+                {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"Task timed out after {function.timeout} seconds",
+                },
+                _lines(expired.stderr),
+            )
+    log_lines = _lines(process.stderr)
     try:
         outcome = json.loads(process.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -65,6 +77,12 @@ def run(function: DeployedFunction, event: Any, *, region: str) -> Invocation:
     if "result" in outcome:
         return Invocation(outcome["result"], None, log_lines)
     return Invocation(None, outcome, log_lines)
+
+
+def _lines(output: str | bytes | None) -> list[str]:
+    if isinstance(output, bytes):
+        output = output.decode("utf-8", "replace")
+    return [line for line in (output or "").splitlines() if line.strip()]
 
 
 def ship_logs(logs: Any, function: DeployedFunction, log_lines: list[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -129,3 +130,40 @@ def test_synth_prints_the_template_and_no_warning(cloud):
     assert "Name: john-cncb-event-stream-s1" in result.stdout
     for noise in ("telemetry", "notice", "feature flag", "deprecat", "warning"):
         assert noise not in result.stderr.lower(), result.stderr
+
+
+def test_tail_follow_shows_new_events_and_stops_cleanly_on_ctrl_c(deployed):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    follower = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "event_stream",
+            "tail",
+            "--stage",
+            STAGE,
+            "--from",
+            "latest",
+            "--follow",
+        ],
+        cwd=ROOT,
+        env=deployed.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(2)  # let it take its LATEST iterators before the event is written
+        answer = deployed.cli_json("invoke", "--stage", STAGE, "--data", '{"type":"followed"}')
+        line = follower.stdout.readline()
+        assert json.loads(line)["id"] == answer["id"]
+    finally:
+        follower.send_signal(signal.SIGINT)
+        _, stderr = follower.communicate(timeout=10)
+    assert follower.returncode == 0
+    assert "Traceback" not in stderr

@@ -1,0 +1,89 @@
+"""Running deployed code here: answers, errors, logs and timeouts as Lambda reports them."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from event_stream import local_invoke
+from event_stream.deployed import DeployedFunction
+
+CODE = """
+import logging, os, time
+logger = logging.getLogger("fake")
+
+def echo(event, context):
+    logger.info("echoing", extra={"event": event})
+    return {"event": event, "function": context.function_name, "stream": os.environ["STREAM_NAME"]}
+
+def fail(event, context):
+    raise ValueError("type: required, must be a non-empty string")
+
+def hang(event, context):
+    time.sleep(30)
+"""
+
+
+def function(handler: str, timeout: int = 3) -> DeployedFunction:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("fake_handler.py", CODE)
+    return DeployedFunction(
+        name="cncb-event-stream-test-publish",
+        handler=f"fake_handler.{handler}",
+        environment={"STREAM_NAME": "test-s1"},
+        log_group="/aws/lambda/x",
+        log_level="INFO",
+        timeout=timeout,
+        code_zip=buffer.getvalue(),
+    )
+
+
+def test_answer_comes_from_the_zip_with_its_environment_and_context():
+    invocation = local_invoke.run(function("echo"), {"type": "t"}, region="us-east-1")
+    assert invocation.error is None
+    assert invocation.answer == {
+        "event": {"type": "t"},
+        "function": "cncb-event-stream-test-publish",
+        "stream": "test-s1",
+    }
+
+
+def test_log_lines_are_lambda_json_with_extras():
+    invocation = local_invoke.run(function("echo"), {"type": "t"}, region="us-east-1")
+    (line,) = [json.loads(x) for x in invocation.log_lines if '"echoing"' in x]
+    assert line["level"] == "INFO" and line["event"] == {"type": "t"} and line["requestId"]
+
+
+def test_exception_is_reported_as_lambda_reports_it():
+    invocation = local_invoke.run(function("fail"), {}, region="us-east-1")
+    assert invocation.error == {
+        "errorType": "ValueError",
+        "errorMessage": "type: required, must be a non-empty string",
+    }
+    assert any('"errorType": "ValueError"' in line for line in invocation.log_lines)
+
+
+def test_a_hung_function_times_out_like_lambda(monkeypatch):
+    monkeypatch.setattr(local_invoke, "INTERPRETER_START", 1)
+    invocation = local_invoke.run(function("hang", timeout=1), {}, region="us-east-1")
+    assert invocation.error == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": "Task timed out after 1 seconds",
+    }
+
+
+@pytest.mark.parametrize("handler", ["missing", "nope.handler"])
+def test_a_wrong_handler_setting_is_an_error_not_a_crash(handler):
+    fn = function("echo")
+    fn = DeployedFunction(
+        **{**fn.__dict__, "handler": f"fake_handler.{handler}" if "." not in handler else handler}
+    )
+    invocation = local_invoke.run(fn, {}, region="us-east-1")
+    assert invocation.answer is None and invocation.error["errorType"] in (
+        "AttributeError",
+        "ModuleNotFoundError",
+    )
