@@ -16,7 +16,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export NODE_NO_WARNINGS := 1
 
-.PHONY: help install demo test test-unit test-e2e lint format synth diff deploy destroy \
+.PHONY: help install demo test test-unit test-functional test-e2e lint format synth diff deploy destroy \
 	local-up local-down local-status local-deploy local-destroy bench clean
 
 help: ## this list
@@ -39,11 +39,14 @@ demo: install ## the whole loop on the embedded local AWS: deploy, publish, read
 test: install ## every tier: unit, functional and end-to-end (needs no AWS account)
 	$(PY) -m pytest
 
-test-unit: install ## the fast tiers only (no moto_server, no CDK CLI)
-	$(PY) -m pytest -m "not e2e"
+test-unit: install ## templates, stage rules, envelope, security checks (no AWS at all)
+	$(PY) -m pytest tests/unit
 
-test-e2e: install ## end-to-end only: moto_server + the real CDK CLI
-	$(PY) -m pytest -m e2e
+test-functional: install ## handlers, publisher, replay, CLI, moto fixes under in-process moto
+	$(PY) -m pytest tests/functional
+
+test-e2e: install ## end-to-end: moto_server + the real CDK CLI
+	$(PY) -m pytest tests/e2e
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check .

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 
 from event_stream import cli, stream_reader
 from event_stream.errors import UserError
-from tests.unit.streams import STREAM
+from tests.functional.streams import STREAM
 
 
 def _payload(value) -> StreamingBody:

@@ -1,4 +1,4 @@
-"""In-process moto fixtures for the handler and publisher tests."""
+"""In-process moto fixtures for the functional tier."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.unit.streams import STREAM
+from tests.functional.streams import STREAM
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, prepare, prepare_all
 from publisher import Publisher, chunked
 from tests.faults import ThrottleEntries
-from tests.unit.streams import STREAM, records_on
+from tests.functional.streams import STREAM, records_on
 
 
 def events(n):

@@ -10,7 +10,7 @@ from event_stream.errors import UserError
 from event_stream.replay import read_events, replay
 from publisher import Publisher
 from tests.conftest import load_fixture
-from tests.unit.streams import STREAM, records_on
+from tests.functional.streams import STREAM, records_on
 
 INVALID = load_fixture("invalid-events.json")
 

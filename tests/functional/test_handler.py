@@ -11,7 +11,7 @@ import pytest
 
 from event_envelope import InvalidEvent
 from tests.conftest import load_fixture
-from tests.unit.streams import STREAM, records_on
+from tests.functional.streams import STREAM, records_on
 
 INVALID = load_fixture("invalid-events.json")
 
