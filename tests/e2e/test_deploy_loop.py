@@ -167,3 +167,35 @@ def test_tail_follow_shows_new_events_and_stops_cleanly_on_ctrl_c(deployed):
         _, stderr = follower.communicate(timeout=10)
     assert follower.returncode == 0
     assert "Traceback" not in stderr
+
+
+def test_redeploy_after_a_code_change_runs_the_new_code(cloud, tmp_path):
+    import shutil
+
+    from tests.e2e.conftest import ROOT
+
+    stage = "e2e-code"
+    work = tmp_path / "app"
+    work.mkdir()
+    for name in ("app.py", "cdk.json", "event_stream", "lambda_src"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, work / name)
+    (work / ".venv").symlink_to(ROOT / ".venv")
+    cloud.deploy(stage, cwd=work)
+    try:
+        handler = work / "lambda_src" / "handler.py"
+        handler.write_text(
+            handler.read_text().replace(
+                'logger.info("record put"',
+                'logger.info("changed code")\n    logger.info("record put"',
+            )
+        )
+        cloud.deploy(stage, cwd=work)
+        cloud.cli_json("invoke", "--stage", stage, "--data", '{"type":"t"}')
+        messages = cloud.cli("logs", "--stage", stage).stdout
+        assert "changed code" in messages
+    finally:
+        cloud.destroy(stage, cwd=work)
