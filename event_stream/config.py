@@ -62,7 +62,7 @@ LOG_RETENTION_DAYS = (
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 ARN_TOPIC_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
 
-OUTPUT_KEYS = ("streamName", "streamArn", "publishFunctionName", "publishBatchFunctionName")
+# Outputs exported for other stacks; the function names are outputs for people and tools only.
 EXPORTED_OUTPUT_KEYS = ("streamName", "streamArn")
 
 
