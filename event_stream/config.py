@@ -31,7 +31,7 @@ MAX_STACK_NAME = 128
 MIN_RETENTION_HOURS, MAX_RETENTION_HOURS = 24, 8760
 MIN_SHARDS, MAX_SHARDS = 1, 10_000
 MIN_RECORD_BYTES = 1024
-MAX_RECORD_BYTES = 10 * 1024 * 1024  # with the stream's MaxRecordSizeInKiB opt-in
+MAX_RECORD_BYTES = event_envelope.LARGEST_MAX_RECORD_BYTES
 DEFAULT_RECORD_BYTES = event_envelope.DEFAULT_MAX_RECORD_BYTES
 
 # The values CloudWatch Logs accepts for a log group's retention.

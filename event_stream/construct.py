@@ -15,12 +15,10 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from event_stream.config import DEFAULT_RECORD_BYTES, StageConfig
-from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES
+from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES, publisher
 
 # The newest Python runtime Lambda offers; the asset is stdlib + boto3 only.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-METRICS_NAMESPACE = "CncbEventStream"
-UNPUBLISHED_METRIC = "UnpublishedEvents"
 
 
 class EventStream(Construct):
@@ -114,7 +112,6 @@ class EventStream(Construct):
             environment={
                 "STREAM_NAME": self.stream.stream_name,
                 "MAX_RECORD_BYTES": str(config.max_record_bytes),
-                "METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
             role=role,
             log_group=log_group,
@@ -152,8 +149,8 @@ class EventStream(Construct):
             (
                 "BatchUnpublished",
                 cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name=UNPUBLISHED_METRIC,
+                    namespace=publisher.METRICS_NAMESPACE,
+                    metric_name=publisher.UNPUBLISHED_METRIC,
                     dimensions_map={"FunctionName": self.config.publish_batch_function_name},
                     period=period,
                     statistic="Sum",

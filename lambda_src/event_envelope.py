@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 # Kinesis Data Streams limits (AWS documentation).
-DEFAULT_MAX_RECORD_BYTES = 1024 * 1024  # partition key + data, per record; up to 10 MiB opt-in
+DEFAULT_MAX_RECORD_BYTES = 1024 * 1024  # partition key + data, per record
+LARGEST_MAX_RECORD_BYTES = 10 * 1024 * 1024  # what a stream can opt into (MaxRecordSizeInKiB)
 MAX_PARTITION_KEY_CHARS = 256
 PUT_RECORDS_MAX_RECORDS = 500
 PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024

@@ -6,7 +6,6 @@ pays only for what every cold start needs: read the environment, create the clie
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -16,12 +15,11 @@ import boto3
 from botocore.config import Config
 
 from event_envelope import DEFAULT_MAX_RECORD_BYTES, InvalidEvent, prepare, prepare_all
-from publisher import Publisher
+from publisher import Publisher, unpublished_metric
 
 STREAM_NAME = os.environ.get("STREAM_NAME", "")
 REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "")
 MAX_RECORD_BYTES = int(os.environ.get("MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES))
-METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "CncbEventStream")
 
 # Bounded timeouts so a dead endpoint fails fast; standard mode retries throttling.
 _client = boto3.client(
@@ -90,26 +88,7 @@ def _deadline(context: Any) -> float | None:
 
 
 def _emit_unpublished_metric(count: int, context: Any) -> None:
-    """CloudWatch embedded metric format on stdout: events this call could not publish."""
+    """Report unpublished events as a metric, when running as a named function."""
     function_name = getattr(context, "function_name", None)
-    if not function_name:
-        return
-    print(
-        json.dumps(
-            {
-                "_aws": {
-                    "Timestamp": int(time.time() * 1000),
-                    "CloudWatchMetrics": [
-                        {
-                            "Namespace": METRICS_NAMESPACE,
-                            "Dimensions": [["FunctionName"]],
-                            "Metrics": [{"Name": "UnpublishedEvents", "Unit": "Count"}],
-                        }
-                    ],
-                },
-                "FunctionName": function_name,
-                "UnpublishedEvents": count,
-            }
-        ),
-        flush=True,
-    )
+    if function_name:
+        print(unpublished_metric(count, function_name), flush=True)

@@ -8,6 +8,7 @@ run out or the deadline nears. Every input gets an answer, in input order.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +25,9 @@ DEFAULT_BASE_DELAY = 0.05
 DEFAULT_MAX_DELAY = 2.0
 # Time kept back before the deadline for one more call to finish.
 DEADLINE_MARGIN = 1.0
+# The metric of events a batch could not publish (the construct alarms on it).
+METRICS_NAMESPACE = "CncbEventStream"
+UNPUBLISHED_METRIC = "UnpublishedEvents"
 
 
 class Publisher:
@@ -131,3 +135,24 @@ def chunked(indexes: Sequence[int], records: Sequence[Record]) -> Iterator[list[
         size += record_size
     if chunk:
         yield chunk
+
+
+def unpublished_metric(count: int, function_name: str) -> str:
+    """One CloudWatch embedded-metric-format line: `count` events `function_name` could
+    not publish. Printed to stdout in Lambda, it becomes the metric the alarm watches."""
+    return json.dumps(
+        {
+            "_aws": {
+                "Timestamp": int(time.time() * 1000),
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": METRICS_NAMESPACE,
+                        "Dimensions": [["FunctionName"]],
+                        "Metrics": [{"Name": UNPUBLISHED_METRIC, "Unit": "Count"}],
+                    }
+                ],
+            },
+            "FunctionName": function_name,
+            UNPUBLISHED_METRIC: count,
+        }
+    )
