@@ -232,7 +232,7 @@ def cmd_replay(args: argparse.Namespace) -> None:
 
     from event_stream import replay
     from event_stream.deployed import output
-    from event_stream.runtime import publisher
+    from event_stream.runtime import event_envelope, publisher
 
     if args.rate is not None and args.rate <= 0:
         raise UserError(f"--rate must be a positive number of events per second, got {args.rate}")
@@ -243,7 +243,11 @@ def cmd_replay(args: argparse.Namespace) -> None:
     config = target.client("lambda").get_function_configuration(
         FunctionName=output(stack, "publishBatchFunctionName")
     )
-    max_record_bytes = int(config.get("Environment", {}).get("Variables", {})["MAX_RECORD_BYTES"])
+    # The stage's record limit, as its functions were told it (absent: the Kinesis default).
+    variables = config.get("Environment", {}).get("Variables", {})
+    max_record_bytes = int(
+        variables.get("MAX_RECORD_BYTES", event_envelope.DEFAULT_MAX_RECORD_BYTES)
+    )
     put = publisher.Publisher(target.client("kinesis"), stream_name)
     with tqdm(total=len(events), unit="event", file=sys.stderr, disable=None) as bar:
         summary = replay.replay(
@@ -318,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError(str(error)) from None
             args.target = resolve_target()
         args.run(args)
+    except KeyboardInterrupt:  # Ctrl-C during invoke or replay: stop quietly, as shells expect
+        return 130
     except (UserError, local_aws.LocalAwsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -124,8 +124,18 @@ class StageConfig:
     alarm_topic_arn: str | None = None
 
     def __post_init__(self) -> None:
-        _check_name("service", self.service, SERVICE_PATTERN)
-        _check_name("stage", self.stage, STAGE_PATTERN)
+        _check_name(
+            "service",
+            self.service,
+            SERVICE_PATTERN,
+            "letters, digits and hyphens, starting with a letter",
+        )
+        _check_name(
+            "stage",
+            self.stage,
+            STAGE_PATTERN,
+            "letters, digits and hyphens, starting with a letter or digit",
+        )
         names = (
             ("stack name", self.stack_name, MAX_STACK_NAME),
             ("stream name", self.stream_name, MAX_STREAM_NAME),
@@ -240,14 +250,9 @@ def _coerce(key: str, value: Any, cls: type) -> Any:
     return value
 
 
-def _check_name(what: str, value: Any, pattern: str) -> None:
+def _check_name(what: str, value: Any, pattern: str, in_words: str) -> None:
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
-        raise ConfigError(
-            f"invalid {what} {value!r}: must match {pattern} "
-            "(letters, digits and hyphens, starting with a letter or digit)"
-            if what == "stage"
-            else f"invalid {what} {value!r}: must match {pattern}"
-        )
+        raise ConfigError(f"invalid {what} {value!r}: must match {pattern} ({in_words})")
 
 
 def _check_int(key: str, value: Any, low: int, high: int) -> None:

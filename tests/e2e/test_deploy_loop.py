@@ -97,7 +97,6 @@ def test_second_deploy_updates_the_stage(deployed):
     assert summary["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
     function = deployed.client("lambda").get_function_configuration(FunctionName=f"{STACK}-publish")
     assert function["Environment"]["Variables"]["MAX_RECORD_BYTES"] == "2097152"
-    deployed.deploy(STAGE)  # and back, for the tests that follow
 
 
 def test_destroy_removes_stream_and_exports_and_the_stage_deploys_again(cloud):
