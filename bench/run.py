@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # bench/ runs as a script from anywhere
 
-from event_stream import local_aws  # noqa: E402
-from event_stream.cdk_cli import CDK, QUIET_ENV  # noqa: E402
 from event_stream.runtime import LAMBDA_SRC, event_envelope, publisher  # noqa: E402
+from event_stream.tools import local_aws  # noqa: E402
+from event_stream.tools.cdk_cli import CDK, QUIET_ENV  # noqa: E402
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "test",

@@ -1,7 +1,9 @@
-"""The CDK side of the event stream, and its developer CLI (`python -m event_stream`).
+"""The event stream construct library: stage rules and names, the `EventStream` construct,
+the `EventStreamStack`, `import_stream` and, for consumers, `StreamProcessor`.
 
-The CDK classes load lazily: CLI commands that do not synthesize never import aws_cdk
-(a second of start-up, and jsii's banner on old Node versions).
+Everything loads lazily: importing `event_stream` costs nothing until a name is used, and
+only the CDK classes import aws_cdk. The developer tools live in `event_stream.tools`
+(`python -m event_stream`, or the `event-stream` command); this library never imports them.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from typing import Any
 _LAZY = {
     "EventStream": "event_stream.construct",
     "EventStreamStack": "event_stream.stack",
+    "StageConfig": "event_stream.config",
     "import_stream": "event_stream.imports",
 }
 
-__all__ = ["EventStream", "EventStreamStack", "import_stream"]
+__all__ = list(_LAZY)
 
 
 def __getattr__(name: str) -> Any:

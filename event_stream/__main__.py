@@ -2,6 +2,6 @@
 
 import sys
 
-from event_stream.cli import main
+from event_stream.tools.cli import main
 
 sys.exit(main())

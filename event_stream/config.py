@@ -192,9 +192,23 @@ class StageConfig:
         stage = _text(get("stage")) or DEFAULT_STAGE
         per_stage = get("stages") or {}
         if not isinstance(per_stage, Mapping):
-            raise ConfigError("invalid context 'stages': must be an object of stage -> settings")
+            raise ConfigError(
+                f"invalid context 'stages': must be an object of stage -> settings, "
+                f"got {type(per_stage).__name__}"
+            )
+        for name, block in per_stage.items():
+            if not isinstance(block, Mapping):
+                raise ConfigError(
+                    f"invalid context 'stages.{name}': must be an object of settings, "
+                    f"got {type(block).__name__}"
+                )
+            if "stage" in block:
+                raise ConfigError(
+                    f"invalid context 'stages.{name}.stage': a stage block cannot set the "
+                    "stage (choose it with --context stage=...)"
+                )
         values: dict[str, Any] = {}
-        layers = (per_stage.get(stage) or {}, {k: get(k) for k in CONTEXT_KEYS})
+        layers = (per_stage.get(stage, {}), {k: get(k) for k in CONTEXT_KEYS})
         for layer in layers:
             for key, value in layer.items():
                 if key not in CONTEXT_KEYS:

@@ -1,23 +1,20 @@
-"""The one place that makes the Lambda code in lambda_src/ importable on the developer side.
+"""The Lambda code as the developer side sees it: where its files are and what ships.
 
-Inside Lambda those files are top-level modules (`import event_envelope`); the CLI, the
-CDK side and the benchmarks import them the same way through this module, so the Lambda
-code never needs to know about the package around it.
+`lambda_src/` is the package `event_stream.lambda_src` (the link `event_stream/lambda_src`
+makes it part of the installed library, as package data). Inside Lambda the same files are
+top-level modules; the modules import each other so that both work. Nothing here touches
+`sys.path`: a consumer app's own `handler.py` stays its own.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
-# Exactly what ships in the Lambda asset.
+from event_stream.lambda_src import event_envelope, publisher
+
+# The real folder (resolved through the link), as the CDK stages it into assets.
+LAMBDA_SRC = Path(event_envelope.__file__).resolve().parent
+# Exactly what ships in the publishers' asset.
 RUNTIME_FILES = ("handler.py", "event_envelope.py", "publisher.py")
-
-if str(LAMBDA_SRC) not in sys.path:
-    sys.path.insert(0, str(LAMBDA_SRC))
-
-import event_envelope  # noqa: E402
-import publisher  # noqa: E402
 
 __all__ = ["LAMBDA_SRC", "RUNTIME_FILES", "event_envelope", "publisher"]

@@ -14,7 +14,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, Record
+try:  # on the developer side, as the package event_stream.lambda_src
+    from .event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, Record
+except ImportError:  # in Lambda, the asset's files are top-level modules
+    from event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, Record
 
 # Entry error codes worth re-sending; anything else (e.g. KMS access denied) is final.
 RETRYABLE_ERRORS = frozenset(

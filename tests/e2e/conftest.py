@@ -17,8 +17,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from event_stream import local_aws
-from event_stream.cdk_cli import CDK, QUIET_ENV, ROOT
+from event_stream.tools import local_aws
+from event_stream.tools.cdk_cli import CDK, QUIET_ENV, ROOT
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

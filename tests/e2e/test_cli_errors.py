@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from event_stream import local_aws
+from event_stream.tools import local_aws
 
 
 def one_line(result):
@@ -27,6 +27,8 @@ def test_local_aws_not_running(cloud):
 def test_stage_never_deployed(cloud):
     line = one_line(cloud.cli("invoke", "--stage", "never-deployed", "--data", '{"type":"t"}'))
     assert "stage 'never-deployed' is not deployed" in line
+    # The hint fits where the user is: the local AWS.
+    assert line.endswith("(deploy it with: make local-deploy STAGE=never-deployed)")
 
 
 @pytest.mark.parametrize("data", ["{bad", "", "[1,"])

@@ -66,6 +66,19 @@ def test_local_invoke_says_it_ran_the_deployed_code_here(deployed):
     assert f"running the deployed code of {STACK}-publish (handler.publish)" in result.stderr
 
 
+def test_local_loop_works_with_no_region_or_another_profile_region(deployed):
+    # The README's loop: only AWS_ENDPOINT_URL exported, the shell's region unset or other.
+    for region in (None, "eu-west-1"):
+        env = {
+            k: v for k, v in deployed.env.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")
+        }
+        if region:
+            env["AWS_DEFAULT_REGION"] = region
+        result = deployed.cli("invoke", "--stage", STAGE, "--data", '{"type":"t"}', env=env)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["SequenceNumber"]
+
+
 def test_batch_invoke_answers_one_entry_per_event_in_order(deployed):
     events = [{"type": "thing-created", "n": i} for i in range(3)]
     answer = deployed.cli_json("invoke", "--stage", STAGE, "--batch", "--data", json.dumps(events))
@@ -179,7 +192,9 @@ def test_redeploy_after_a_code_change_runs_the_new_code(cloud, tmp_path):
     for name in ("app.py", "cdk.json", "event_stream", "lambda_src"):
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                source, work / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+            )
         else:
             shutil.copy(source, work / name)
     (work / ".venv").symlink_to(ROOT / ".venv")

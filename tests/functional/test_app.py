@@ -26,6 +26,7 @@ def run_app(context: dict, tmp_path: Path) -> subprocess.CompletedProcess:
         ({"stage": "john_doe"}, "invalid stage 'john_doe'"),
         ({"stage": "x" * 40}, "at most 32 characters"),
         ({"stage": "prod", "retentionHours": "9000"}, "invalid retentionHours"),
+        ({"stage": "prod", "stages": {"prod": ["shardCount"]}}, "invalid context 'stages.prod'"),
     ],
 )
 def test_bad_context_exits_1_with_one_line_and_writes_nothing(context, words, tmp_path):

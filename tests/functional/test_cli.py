@@ -1,18 +1,19 @@
-"""The developer CLI's own logic: real-AWS invoke answers, tail --follow, log lines."""
+"""The developer CLI's own logic: real-AWS invoke answers, log lines."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
+import time
 
 import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from event_stream import cli, stream_reader
-from event_stream.errors import UserError
-from tests.functional.streams import STREAM
+from event_stream.tools import cli
+from event_stream.tools.errors import UserError
 
 
 def _payload(value) -> StreamingBody:
@@ -60,48 +61,6 @@ def test_invoke_on_aws_turns_a_function_error_into_one_line(target):
     )
 
 
-def test_tail_follow_polls_every_shard_until_interrupted(kinesis):
-    kinesis.put_record(
-        StreamName=STREAM,
-        PartitionKey="k",
-        Data=b'{"id":"1","type":"t","timestamp":1,"partitionKey":"k","tags":{}}',
-    )
-    polls = []
-
-    def sleep(seconds):
-        polls.append(seconds)
-        if len(polls) == 1:
-            kinesis.put_record(
-                StreamName=STREAM,
-                PartitionKey="k",
-                Data=b'{"id":"2","type":"t","timestamp":2,"partitionKey":"k","tags":{}}',
-            )
-        if len(polls) == 3:
-            raise KeyboardInterrupt
-
-    seen = []
-    with pytest.raises(KeyboardInterrupt):
-        for _, envelope in stream_reader.read(kinesis, STREAM, follow=True, sleep=sleep):
-            seen.append(envelope["id"])
-    assert seen == ["1", "2"]
-
-
-def test_tail_reads_every_shard(aws_credentials):
-    from moto import mock_aws
-
-    with mock_aws():
-        client = boto3.client("kinesis", region_name="us-east-1")
-        client.create_stream(StreamName="four", ShardCount=4)
-        for i in range(200):
-            body = {"id": str(i), "type": "t", "timestamp": i, "partitionKey": f"k{i}", "tags": {}}
-            client.put_record(
-                StreamName="four", PartitionKey=f"k{i}", Data=json.dumps(body).encode()
-            )
-        read = list(stream_reader.read(client, "four"))
-    assert len({shard for shard, _ in read}) == 4
-    assert sorted(int(e["id"]) for _, e in read) == list(range(200))
-
-
 def test_log_line_shows_level_message_and_fields():
     event = {
         "timestamp": 0,
@@ -125,3 +84,44 @@ def test_plain_log_lines_pass_through():
     assert cli._log_line({"timestamp": 0, "message": "START RequestId: r\n"}) == (
         "1970-01-01 00:00:00 START RequestId: r"
     )
+
+
+@pytest.mark.parametrize(
+    "text,seconds", [("30s", 30), ("10m", 600), ("2h", 7200), ("7d", 604800), ("1w", 604800)]
+)
+def test_since_reads_durations_as_aws_logs_tail_does(text, seconds):
+    assert cli.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["10", "m", "1y", "-5m", "1.5h"])
+def test_a_bad_since_is_one_clear_error(text):
+    with pytest.raises(UserError, match=rf"^--since '{re.escape(text)}': must be a duration"):
+        cli.parse_duration(text)
+
+
+def test_logs_show_a_recent_window_by_default(aws_credentials, capsys):
+    from moto import mock_aws
+
+    with mock_aws():
+        logs = boto3.client("logs", region_name="us-east-1")
+        logs.create_log_group(logGroupName="/aws/lambda/fn")
+        logs.create_log_stream(logGroupName="/aws/lambda/fn", logStreamName="s")
+        now = int(time.time() * 1000)
+        logs.put_log_events(
+            logGroupName="/aws/lambda/fn",
+            logStreamName="s",
+            logEvents=[
+                {"timestamp": now - 3_600_000, "message": "an hour ago"},
+                {"timestamp": now - 60_000, "message": "a minute ago"},
+            ],
+        )
+        args = cli.build_parser().parse_args(["logs", "--function", "fn"])
+        args.target = cli.Target(endpoint=None, region="us-east-1")
+        cli.cmd_logs(args)
+        recent = capsys.readouterr().out
+        assert "a minute ago" in recent and "an hour ago" not in recent
+        args = cli.build_parser().parse_args(["logs", "--function", "fn", "--since", "2h"])
+        args.target = cli.Target(endpoint=None, region="us-east-1")
+        cli.cmd_logs(args)
+    out = capsys.readouterr().out
+    assert "an hour ago" in out and "a minute ago" in out

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from event_stream import local_aws_server
+from event_stream.tools import local_aws_server
 
 # What matters in a CDK template for both bugs: a parameter with a default that the
 # create call does not pass, and an output that refers to a stream.

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from event_stream import local_invoke
-from event_stream.deployed import DeployedFunction
+from event_stream.tools import local_invoke
+from event_stream.tools.deployed import DeployedFunction
 
 CODE = """
 import logging, os, time
@@ -21,6 +21,10 @@ def echo(event, context):
 
 def fail(event, context):
     raise ValueError("type: required, must be a non-empty string")
+
+def region(event, context):
+    import boto3
+    return {"boto3": boto3.Session().region_name, "AWS_REGION": os.environ["AWS_REGION"]}
 
 def hang(event, context):
     time.sleep(30)
@@ -50,6 +54,13 @@ def test_answer_comes_from_the_zip_with_its_environment_and_context():
         "function": "cncb-event-stream-test-publish",
         "stream": "test-s1",
     }
+
+
+def test_the_code_gets_the_region_it_runs_in_as_lambda_sets_it(monkeypatch):
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    invocation = local_invoke.run(function("region"), {}, region="eu-west-1")
+    assert invocation.answer == {"boto3": "eu-west-1", "AWS_REGION": "eu-west-1"}
 
 
 def test_log_lines_are_lambda_json_with_extras():

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from event_stream.errors import UserError
-from event_stream.replay import read_events, replay
+from event_stream.tools.errors import UserError
+from event_stream.tools.replay import read_events, replay
 from publisher import Publisher
 from tests.conftest import load_fixture
 from tests.functional.streams import STREAM, records_on
@@ -82,3 +82,26 @@ def test_progress_counts_every_event(kinesis):
     seen = []
     run(kinesis, [(i, {"type": "t"}) for i in range(1100)], progress=seen.append)
     assert seen == [500, 500, 100]
+
+
+SEPARATORS = "\u2028 \u2029 \u0085 \x1c \x1d \x1e \x0b \x0c"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_replay_reads_back_what_tail_writes(tmp_path, newline):
+    from event_stream.tools.cli import tail_line
+
+    envelopes = [
+        {
+            "id": str(n),
+            "type": "t",
+            "timestamp": n,
+            "partitionKey": "k",
+            "tags": {},
+            "text": f"{n}{SEPARATORS}",
+        }
+        for n in range(3)
+    ]
+    path = tmp_path / "tailed.jsonl"
+    path.write_bytes("".join(tail_line(e) + newline for e in envelopes).encode("utf-8"))
+    assert [event for _, event in read_events(path)] == envelopes

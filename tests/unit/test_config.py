@@ -104,6 +104,20 @@ def test_unknown_per_stage_key_is_rejected():
         StageConfig.from_context(_context({"stage": "prod", "stages": {"prod": {"shards": 2}}}))
 
 
+@pytest.mark.parametrize(
+    "stages,key",
+    [
+        (["prod"], "'stages'"),
+        ({"prod": ["retainStream"]}, "'stages.prod'"),
+        ({"prod": "retainStream"}, "'stages.prod'"),
+        ({"prod": {"stage": "other"}}, "'stages.prod.stage'"),
+    ],
+)
+def test_malformed_stages_block_names_the_key(stages, key):
+    with pytest.raises(ConfigError, match=rf"^invalid context {key}: "):
+        StageConfig.from_context(_context({"stage": "prod", "stages": stages}))
+
+
 def test_non_number_context_is_rejected_with_the_key():
     with pytest.raises(ConfigError, match="invalid shardCount 'two'"):
         StageConfig.from_context(_context({"shardCount": "two"}))

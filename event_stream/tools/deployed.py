@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from event_stream.config import DEFAULT_SERVICE, stack_name
-from event_stream.errors import UserError
+from event_stream.tools.errors import UserError
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"  # the CDK's default bootstrap qualifier
 
@@ -28,9 +28,10 @@ class DeployedStack:
 
 
 def describe_stage(
-    cloudformation: Any, stage: str, service: str = DEFAULT_SERVICE
+    cloudformation: Any, stage: str, service: str = DEFAULT_SERVICE, *, deploy_hint: str
 ) -> DeployedStack:
-    """The stage's stack and outputs, or `UserError` if it was never deployed."""
+    """The stage's stack and outputs, or `UserError` (ending with `deploy_hint`, the
+    command that deploys it where the user is) if it was never deployed."""
     name = stack_name(stage, service)
     try:
         stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
@@ -38,7 +39,7 @@ def describe_stage(
         if "does not exist" in str(error):
             raise UserError(
                 f"stage {stage!r} is not deployed: there is no stack {name} "
-                f"(deploy it with: make deploy STAGE={stage})"
+                f"(deploy it with: {deploy_hint})"
             ) from None
         raise
     return DeployedStack(

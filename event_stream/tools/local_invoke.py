@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from event_stream.deployed import DeployedFunction
+from event_stream.tools.deployed import DeployedFunction
 
 RUNNER = Path(__file__).resolve().parent / "lambda_runner.py"
 INTERPRETER_START = 5  # seconds allowed for Python and boto3 to start before the handler runs
@@ -44,7 +44,9 @@ def run(function: DeployedFunction, event: Any, *, region: str) -> Invocation:
             **os.environ,
             **function.environment,
             "LAMBDA_TASK_ROOT": task_root,
+            # Lambda sets both; boto3 reads only the second.
             "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
             "AWS_LAMBDA_LOG_LEVEL": function.log_level,

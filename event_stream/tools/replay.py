@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from event_stream.errors import UserError
 from event_stream.runtime import event_envelope, publisher
+from event_stream.tools.errors import UserError
 
 
 @dataclass
@@ -26,10 +26,13 @@ def read_events(path: Path) -> list[tuple[int, Any]]:
     """Every `(line number, event)` of a JSON Lines file; a malformed line raises
     `UserError` naming it.
 
+    Lines end at a line feed only (a carriage return before it is dropped), as JSON Lines
+    says: `tail` writes U+2028, U+0085 and the separators 0x1c-0x1e raw inside strings,
+    and `str.splitlines()` would cut a line at each of them.
     Blank lines are skipped. The whole file is read before anything is sent.
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = [line.removesuffix("\r") for line in path.read_bytes().decode("utf-8").split("\n")]
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:

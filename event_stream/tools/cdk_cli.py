@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The checkout this module sits in (tests and bench run the pinned CLI from there).
+ROOT = Path(__file__).resolve().parents[2]
 # package.json pins 2.x: the 3.x CLI cannot read aws-cdk-lib 2.x cloud assemblies.
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 QUIET_ENV = {

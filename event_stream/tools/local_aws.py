@@ -1,8 +1,8 @@
 """The embedded local AWS: start, stop and find a moto_server on localhost.
 
-State lives in `.local-aws/` at the project root (pid, port, log), so `local up` in one
-shell and `invoke` in another find the same server. This module is the one home of the
-local endpoint, account and region.
+State lives in `.local-aws/` of the folder the command runs in (pid, port, log), as
+`cdk.out/` does, so `local up` in one shell and `invoke` in another find the same server.
+This module is the one home of the local endpoint, account and region.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from pathlib import Path
 DEFAULT_PORT = 4566
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
-STATE_DIR = Path(__file__).resolve().parent.parent / ".local-aws"
+STATE_DIR = Path(".local-aws")  # relative: the current folder's
 START_TIMEOUT = 15.0
+SERVER_MODULE = "event_stream.tools.local_aws_server"  # moto_server with the project's fixes
 
 
 class LocalAwsError(RuntimeError):
@@ -90,14 +91,14 @@ def start(port: int = DEFAULT_PORT, state_dir: Path = STATE_DIR) -> LocalAws:
         return running
     if not _port_free(port):
         raise LocalAwsError(f"port {port} is in use on localhost; choose another with --port")
+    state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     log = open(state_dir / "moto.log", "ab")  # noqa: SIM115 - the child keeps it open
     process = subprocess.Popen(
-        [sys.executable, "-m", "event_stream.local_aws_server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", SERVER_MODULE, "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parent.parent,
         start_new_session=True,  # Ctrl-C in the shell that ran `local up` does not stop it
     )
     log.close()

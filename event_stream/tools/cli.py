@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -25,9 +26,9 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
-from event_stream import local_aws
 from event_stream.config import DEFAULT_SERVICE, DEFAULT_STAGE, ConfigError, StageConfig
-from event_stream.errors import UserError
+from event_stream.tools import local_aws
+from event_stream.tools.errors import UserError
 
 CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=30, retries={"mode": "standard", "max_attempts": 3}
@@ -65,16 +66,23 @@ def resolve_target() -> Target:
         # Any key works on the local AWS; boto3 only needs one to sign with.
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    region = boto3.Session().region_name or (local_aws.REGION if endpoint else None)
+    # The local AWS has one region, whatever the profile says; stacks were deployed there.
+    region = local_aws.REGION if endpoint else boto3.Session().region_name
     if region is None:
         raise UserError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION")
     return Target(endpoint=endpoint, region=region)
 
 
 def _stage(args: argparse.Namespace) -> Any:
-    from event_stream.deployed import describe_stage
+    from event_stream.tools.deployed import describe_stage
 
-    return describe_stage(args.target.client("cloudformation"), args.stage, args.service)
+    target: Target = args.target
+    return describe_stage(
+        target.client("cloudformation"),
+        args.stage,
+        args.service,
+        deploy_hint=f"make {'local-deploy' if target.local else 'deploy'} STAGE={args.stage}",
+    )
 
 
 def cmd_local(args: argparse.Namespace) -> None:
@@ -95,7 +103,7 @@ def cmd_local(args: argparse.Namespace) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    from event_stream.deployed import exports_of
+    from event_stream.tools.deployed import exports_of
 
     stack = _stage(args)
     info = {
@@ -108,7 +116,7 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 
 def cmd_invoke(args: argparse.Namespace) -> None:
-    from event_stream.deployed import output
+    from event_stream.tools.deployed import output
 
     try:
         event = json.loads(args.data)
@@ -125,8 +133,8 @@ def cmd_invoke(args: argparse.Namespace) -> None:
 
 
 def _invoke_here(target: Target, function_name: str, event: Any) -> Any:
-    from event_stream import local_invoke
-    from event_stream.deployed import fetch_function
+    from event_stream.tools import local_invoke
+    from event_stream.tools.deployed import fetch_function
 
     bootstrap = None
     if target.local:
@@ -161,8 +169,8 @@ def _function_error(function_name: str, error: dict[str, Any]) -> str:
 
 
 def cmd_tail(args: argparse.Namespace) -> None:
-    from event_stream import stream_reader
-    from event_stream.deployed import output
+    from event_stream.tools import stream_reader
+    from event_stream.tools.deployed import output
 
     stream_name = output(_stage(args), "streamName")
     start = "LATEST" if args.start == "latest" else "TRIM_HORIZON"
@@ -177,19 +185,28 @@ def cmd_tail(args: argparse.Namespace) -> None:
                     file=sys.stderr,
                 )
             else:
-                print(json.dumps(envelope, ensure_ascii=False), flush=True)
+                print(tail_line(envelope), flush=True)
     except KeyboardInterrupt:
         pass
 
 
-def cmd_logs(args: argparse.Namespace) -> None:
-    from event_stream.deployed import output
+def tail_line(envelope: dict[str, Any]) -> str:
+    """One envelope as `tail` prints it: a JSON Lines line that `replay` reads back."""
+    return json.dumps(envelope, ensure_ascii=False)
 
-    key = "publishBatchFunctionName" if args.batch else "publishFunctionName"
-    group = f"/aws/lambda/{output(_stage(args), key)}"
+
+def cmd_logs(args: argparse.Namespace) -> None:
+    from event_stream.tools.deployed import output
+
+    if args.function:
+        function_name = args.function
+    else:
+        key = "publishBatchFunctionName" if args.batch else "publishFunctionName"
+        function_name = output(_stage(args), key)
+    group = f"/aws/lambda/{function_name}"
     logs = args.target.client("logs")
     seen: set[str] = set()
-    start = 0
+    start = int((time.time() - parse_duration(args.since)) * 1000)
     try:
         while True:
             try:
@@ -208,6 +225,17 @@ def cmd_logs(args: argparse.Namespace) -> None:
             time.sleep(2)
     except KeyboardInterrupt:
         pass
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration such as `30s`, `10m`, `2h`, `7d` or `1w` (as `aws logs tail`)."""
+    match = re.fullmatch(r"(\d+)([smhdw])", text.strip())
+    if not match:
+        raise UserError(f"--since {text!r}: must be a duration such as 30s, 10m, 2h, 7d or 1w")
+    return int(match[1]) * _DURATION_UNITS[match[2]]
 
 
 _LOG_FIELDS_SHOWN = ("timestamp", "level", "message", "logger", "requestId")
@@ -230,9 +258,9 @@ def _log_line(event: dict[str, Any]) -> str:
 def cmd_replay(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
-    from event_stream import replay
-    from event_stream.deployed import output
     from event_stream.runtime import event_envelope, publisher
+    from event_stream.tools import replay
+    from event_stream.tools.deployed import output
 
     if args.rate is not None and args.rate <= 0:
         raise UserError(f"--rate must be a positive number of events per second, got {args.rate}")
@@ -301,8 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="start", choices=["trim-horizon", "latest"], default="trim-horizon"
     )
     tail.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
-    logs = staged("logs", "the publisher's log events", cmd_logs)
+    logs = staged("logs", "a function's log events (default: the stage's publisher)", cmd_logs)
     logs.add_argument("--batch", action="store_true", help="publish-batch's logs")
+    logs.add_argument("--function", help="any function's logs, by name (a consumer's, say)")
+    logs.add_argument(
+        "--since", default="10m", help="how far back to start: 30s, 10m, 2h, 7d (default 10m)"
+    )
     logs.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
     logs.add_argument("--json", action="store_true", help="print each log event as written")
     replay = staged("replay", "publish a JSON Lines file of events in batches", cmd_replay)

@@ -1,6 +1,6 @@
 """moto_server with the fixes the CDK development loop needs, as the embedded local AWS.
 
-Run as `python -m event_stream.local_aws_server -H 127.0.0.1 -p PORT` (what `local up`
+Run as `python -m event_stream.tools.local_aws_server -H 127.0.0.1 -p PORT` (what `local up`
 does). Each fix names the moto behaviour it corrects; tests/unit/test_local_aws_fixes.py
 keeps one test per fix so a moto upgrade that changes the behaviour is seen at once.
 """

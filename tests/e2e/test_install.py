@@ -1,0 +1,113 @@
+"""The library as another repository gets it: `pip install <this folder>` into a fresh
+virtual environment, then `cdk synth` of a consumer app that lives outside this folder.
+
+To keep the tier fast, the fresh environment borrows the already-installed dependencies
+(aws-cdk-lib, boto3, moto, ...) through a `.pth` line and installs only this package, with
+pip, from this folder; the package's declared dependencies are checked from its metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from event_stream.tools.cdk_cli import CDK, QUIET_ENV, ROOT
+from tests.conftest import FIXTURES
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> Path:
+    venv = tmp_path_factory.mktemp("fresh") / "venv"
+    run(sys.executable, "-m", "venv", str(venv), cwd=venv.parent)
+    python = venv / "bin" / "python"
+    site = run(
+        str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=venv.parent
+    )
+    (Path(site.strip()) / "borrowed-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    run(
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--disable-pip-version-check",
+        str(ROOT),
+        cwd=venv.parent,
+    )
+    return python
+
+
+def test_the_package_declares_what_the_library_and_tools_need(fresh):
+    requires = run(
+        str(fresh),
+        "-c",
+        "from importlib.metadata import requires; print('\\n'.join(requires('cncb-event-stream')))",
+        cwd=fresh.parent,
+    )
+    names = {
+        line.split(">")[0].split("=")[0].split("[")[0].split("<")[0]
+        for line in requires.split("\n")
+        if line
+    }
+    assert {"aws-cdk-lib", "constructs", "boto3", "moto", "tqdm"} <= names
+
+
+def test_the_lambda_files_are_package_data_outside_this_folder(fresh):
+    where = run(
+        str(fresh),
+        "-c",
+        "import event_stream.runtime as r, json; print(json.dumps([str(r.LAMBDA_SRC), sorted(p.name for p in r.LAMBDA_SRC.glob('*.py'))]))",
+        cwd=fresh.parent,
+    )
+    folder, files = json.loads(where)
+    assert not folder.startswith(str(ROOT)) and "site-packages" in folder
+    assert {"handler.py", "event_envelope.py", "publisher.py"} <= set(files)
+
+
+def test_the_cli_is_installed_as_a_command(fresh):
+    assert "local,info,invoke" in run(
+        str(fresh.parent / "event-stream"), "--help", cwd=fresh.parent
+    )
+
+
+def test_cdk_synth_of_a_consumer_app_outside_this_folder(fresh, tmp_path):
+    app = tmp_path / "consumer-repo"
+    app.mkdir()
+    shutil.copy(FIXTURES / "installed_app" / "app.py", app / "app.py")
+    # A consumer's own module named like one of the Lambda files must stay its own.
+    (app / "handler.py").write_text("OWN = True\n")
+    env = {**os.environ, **QUIET_ENV}
+    env.pop("PYTHONPATH", None)
+    run(
+        str(CDK),
+        "synth",
+        "--app",
+        f"{fresh} app.py",
+        "--output",
+        str(tmp_path / "out"),
+        "--quiet",
+        cwd=app,
+        env=env,
+    )
+    template = json.loads(
+        (tmp_path / "out" / "cncb-event-stream-elsewhere.template.json").read_text()
+    )
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert {f["Properties"]["FunctionName"] for f in functions} == {
+        "cncb-event-stream-elsewhere-publish",
+        "cncb-event-stream-elsewhere-publish-batch",
+    }

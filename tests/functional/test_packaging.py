@@ -1,0 +1,60 @@
+"""The library's import hygiene: what importing it does to the importing process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROBE = """
+import json, sys
+before, path = set(sys.modules), list(sys.path)
+import event_stream
+from event_stream import StageConfig
+import event_stream.runtime
+{extra}
+added = sorted(set(sys.modules) - before)
+print(json.dumps({{"path_same": path == sys.path, "added": added}}))
+"""
+
+
+def probe(tmp_path: Path, extra: str = "") -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(extra=extra)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def foreign(added: list[str]) -> list[str]:
+    """Modules outside the package and the standard library."""
+    return [
+        name
+        for name in added
+        if not name.startswith("event_stream") and name.split(".")[0] not in sys.stdlib_module_names
+    ]
+
+
+def test_importing_the_library_leaves_sys_path_and_other_modules_alone(tmp_path):
+    seen = probe(tmp_path)
+    assert seen["path_same"]
+    assert foreign(seen["added"]) == []
+
+
+def test_the_library_never_imports_the_developer_tools(tmp_path):
+    seen = probe(tmp_path, "from event_stream import EventStream, EventStreamStack, import_stream")
+    assert not [name for name in seen["added"] if name.startswith("event_stream.tools")]
+
+
+@pytest.mark.parametrize("own", ["handler", "publisher", "event_envelope"])
+def test_an_apps_own_module_named_like_a_lambda_file_stays_its_own(tmp_path, own):
+    (tmp_path / f"{own}.py").write_text("OWN = True\n")
+    seen = probe(tmp_path, f"import {own}; assert {own}.OWN")
+    assert seen["path_same"]
