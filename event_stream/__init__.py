@@ -15,6 +15,8 @@ _LAZY = {
     "EventStream": "event_stream.construct",
     "EventStreamStack": "event_stream.stack",
     "StageConfig": "event_stream.config",
+    "StreamProcessor": "event_stream.processor",
+    "ProcessorConfig": "event_stream.processor_config",
     "import_stream": "event_stream.imports",
 }
 

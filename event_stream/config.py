@@ -81,7 +81,7 @@ def stream_name(stage: str, service: str = DEFAULT_SERVICE) -> str:
 
 
 def function_name(stage: str, suffix: str, service: str = DEFAULT_SERVICE) -> str:
-    """A publisher function name: `<service>-<stage>-<suffix>`."""
+    """A function name: `<service>-<stage>-<suffix>` (publishers and stream processors)."""
     return f"{service}-{stage}-{suffix}"
 
 
@@ -124,13 +124,13 @@ class StageConfig:
     alarm_topic_arn: str | None = None
 
     def __post_init__(self) -> None:
-        _check_name(
+        check_name(
             "service",
             self.service,
             SERVICE_PATTERN,
             "letters, digits and hyphens, starting with a letter",
         )
-        _check_name(
+        check_name(
             "stage",
             self.stage,
             STAGE_PATTERN,
@@ -151,17 +151,17 @@ class StageConfig:
                 f"characters, AWS allows {limit} (with service {self.service!r} a stage "
                 f"has at most {room} characters)"
             )
-        _check_int("shardCount", self.shard_count, MIN_SHARDS, MAX_SHARDS)
-        _check_bool("onDemand", self.on_demand)
+        check_int("shardCount", self.shard_count, MIN_SHARDS, MAX_SHARDS)
+        check_bool("onDemand", self.on_demand)
         if self.on_demand and self.shard_count != 1:
             raise ConfigError(
                 f"stage {self.stage!r}: shardCount={self.shard_count} cannot be combined with "
                 "onDemand=true (an on-demand stream has no shard count)"
             )
-        _check_int("retentionHours", self.retention_hours, MIN_RETENTION_HOURS, MAX_RETENTION_HOURS)
-        _check_int("maxRecordBytes", self.max_record_bytes, MIN_RECORD_BYTES, MAX_RECORD_BYTES)
-        _check_bool("retainStream", self.retain_stream)
-        _check_bool("tracing", self.tracing)
+        check_int("retentionHours", self.retention_hours, MIN_RETENTION_HOURS, MAX_RETENTION_HOURS)
+        check_int("maxRecordBytes", self.max_record_bytes, MIN_RECORD_BYTES, MAX_RECORD_BYTES)
+        check_bool("retainStream", self.retain_stream)
+        check_bool("tracing", self.tracing)
         if self.log_retention_days not in LOG_RETENTION_DAYS or isinstance(
             self.log_retention_days, bool
         ):
@@ -264,16 +264,19 @@ def _coerce(key: str, value: Any, cls: type) -> Any:
     return value
 
 
-def _check_name(what: str, value: Any, pattern: str, in_words: str) -> None:
+def check_name(what: str, value: Any, pattern: str, in_words: str) -> None:
+    """`ConfigError` unless `value` is a string matching `pattern`."""
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
         raise ConfigError(f"invalid {what} {value!r}: must match {pattern} ({in_words})")
 
 
-def _check_int(key: str, value: Any, low: int, high: int) -> None:
+def check_int(key: str, value: Any, low: int, high: int) -> None:
+    """`ConfigError` unless `value` is an int (not a bool) from `low` to `high`."""
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ConfigError(f"invalid {key} {value!r}: must be a whole number from {low} to {high}")
 
 
-def _check_bool(key: str, value: Any) -> None:
+def check_bool(key: str, value: Any) -> None:
+    """`ConfigError` unless `value` is a bool."""
     if not isinstance(value, bool):
         raise ConfigError(f"invalid {key} {value!r}: must be true or false")

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import math
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from event_stream.config import DEFAULT_RECORD_BYTES, StageConfig
-from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES, publisher
-
-# The newest Python runtime Lambda offers; the asset is stdlib + boto3 only.
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+from event_stream.function_parts import ALARM_PERIOD, alarms, logged_function
+from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES, metrics, publisher
 
 
 class EventStream(Construct):
@@ -79,83 +73,48 @@ class EventStream(Construct):
         self, construct_id: str, name: str, handler: str, action: str, *, timeout: Duration
     ) -> lambda_.Function:
         config = self.config
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            log_group_name=f"/aws/lambda/{name}",
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        # RetentionDays is a named enum; the validated number of days goes straight in.
-        log_group.node.default_child.retention_in_days = config.log_retention_days
-        # A role of its own instead of AWSLambdaBasicExecutionRole, whose log rights
-        # cover every log group in the account.
-        role = iam.Role(
-            self,
-            f"{construct_id}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{name}: {action} on {config.stream_name}, logs to /aws/lambda/{name}",
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group.log_group_arn],
-            )
-        )
-        function = lambda_.Function(
+        function = logged_function(
             self,
             construct_id,
-            function_name=name,
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
+            name=name,
             handler=handler,
             code=self.code,
             environment={
                 "STREAM_NAME": self.stream.stream_name,
                 "MAX_RECORD_BYTES": str(config.max_record_bytes),
             },
-            role=role,
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel[config.log_level],
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
-            memory_size=256,
+            description=f"{action} on {config.stream_name}",
+            log_level=config.log_level,
+            log_retention_days=config.log_retention_days,
+            tracing=config.tracing,
             timeout=timeout,
         )
         # Exactly one action, on exactly this stream.
-        self.stream.grant(role, action)
-        if config.tracing:
-            # Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*".
-            Validations.of(role.node.find_child("DefaultPolicy")).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                    reason="X-Ray's PutTraceSegments and PutTelemetryRecords accept no "
-                    "resource-level permissions; the Kinesis and log rights stay scoped",
-                )
-            )
+        self.stream.grant(function.role, action)
         return function
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         """What an on-call engineer of a publisher needs to hear about."""
-        period = Duration.minutes(5)
-        watched: list[tuple[str, cloudwatch.IMetric, str]] = [
+        watched: list[tuple[str, cloudwatch.IMetric, str, float]] = [
             (
                 "WriteThrottled",
                 self.stream.metric_write_provisioned_throughput_exceeded(
-                    period=period, statistic="Sum"
+                    period=ALARM_PERIOD, statistic="Sum"
                 ),
                 f"{self.config.stream_name}: writes throttled (shard write limit reached)",
+                1,
             ),
             (
                 "BatchUnpublished",
                 cloudwatch.Metric(
-                    namespace=publisher.METRICS_NAMESPACE,
+                    namespace=metrics.NAMESPACE,
                     metric_name=publisher.UNPUBLISHED_METRIC,
                     dimensions_map={"FunctionName": self.config.publish_batch_function_name},
-                    period=period,
+                    period=ALARM_PERIOD,
                     statistic="Sum",
                 ),
                 f"{self.config.publish_batch_function_name}: events it could not publish",
+                1,
             ),
         ]
         for name, function in (
@@ -165,33 +124,17 @@ class EventStream(Construct):
             watched.append(
                 (
                     f"{name}Errors",
-                    function.metric_errors(period=period),
+                    function.metric_errors(period=ALARM_PERIOD),
                     f"{function.function_name}: invocations that failed",
+                    1,
                 )
             )
             watched.append(
                 (
                     f"{name}Throttles",
-                    function.metric_throttles(period=period),
+                    function.metric_throttles(period=ALARM_PERIOD),
                     f"{function.function_name}: invocations throttled",
+                    1,
                 )
             )
-        action = None
-        if self.config.alarm_topic_arn:
-            topic = sns.Topic.from_topic_arn(self, "AlarmTopic", self.config.alarm_topic_arn)
-            action = cloudwatch_actions.SnsAction(topic)
-        alarms = []
-        for name, metric, description in watched:
-            alarm = metric.create_alarm(
-                self,
-                f"{name}Alarm",
-                alarm_description=description,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            if action:
-                alarm.add_alarm_action(action)
-            alarms.append(alarm)
-        return alarms
+        return alarms(self, watched, topic_arn=self.config.alarm_topic_arn)

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from event_stream.lambda_src import event_envelope, publisher
+from event_stream.lambda_src import event_consumer, event_envelope, metrics, publisher
 
 # The real folder (resolved through the link), as the CDK stages it into assets.
 LAMBDA_SRC = Path(event_envelope.__file__).resolve().parent
 # Exactly what ships in the publishers' asset.
-RUNTIME_FILES = ("handler.py", "event_envelope.py", "publisher.py")
+RUNTIME_FILES = ("handler.py", "event_envelope.py", "metrics.py", "publisher.py")
+# What ships beside the user's code in every StreamProcessor's asset.
+CONSUMER_RUNTIME_FILES = ("event_consumer.py", "event_envelope.py", "metrics.py")
 
-__all__ = ["LAMBDA_SRC", "RUNTIME_FILES", "event_envelope", "publisher"]
+__all__ = [
+    "CONSUMER_RUNTIME_FILES",
+    "LAMBDA_SRC",
+    "RUNTIME_FILES",
+    "event_consumer",
+    "event_envelope",
+    "metrics",
+    "publisher",
+]

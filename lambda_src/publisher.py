@@ -8,7 +8,6 @@ run out or the deadline nears. Every input gets an answer, in input order.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,8 +15,10 @@ from typing import Any
 
 try:  # on the developer side, as the package event_stream.lambda_src
     from .event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, Record
+    from .metrics import emf_line
 except ImportError:  # in Lambda, the asset's files are top-level modules
     from event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, Record
+    from metrics import emf_line
 
 # Entry error codes worth re-sending; anything else (e.g. KMS access denied) is final.
 RETRYABLE_ERRORS = frozenset(
@@ -29,7 +30,6 @@ DEFAULT_MAX_DELAY = 2.0
 # Time kept back before the deadline for one more call to finish.
 DEADLINE_MARGIN = 1.0
 # The metric of events a batch could not publish (the construct alarms on it).
-METRICS_NAMESPACE = "CncbEventStream"
 UNPUBLISHED_METRIC = "UnpublishedEvents"
 
 
@@ -141,21 +141,8 @@ def chunked(indexes: Sequence[int], records: Sequence[Record]) -> Iterator[list[
 
 
 def unpublished_metric(count: int, function_name: str) -> str:
-    """One CloudWatch embedded-metric-format line: `count` events `function_name` could
-    not publish. Printed to stdout in Lambda, it becomes the metric the alarm watches."""
-    return json.dumps(
-        {
-            "_aws": {
-                "Timestamp": int(time.time() * 1000),
-                "CloudWatchMetrics": [
-                    {
-                        "Namespace": METRICS_NAMESPACE,
-                        "Dimensions": [["FunctionName"]],
-                        "Metrics": [{"Name": UNPUBLISHED_METRIC, "Unit": "Count"}],
-                    }
-                ],
-            },
-            "FunctionName": function_name,
-            UNPUBLISHED_METRIC: count,
-        }
+    """The EMF line of `count` events `function_name` could not publish, at ERROR level
+    when there are any, so it survives the function's log-level filtering."""
+    return emf_line(
+        UNPUBLISHED_METRIC, count, function_name=function_name, level="ERROR" if count else "INFO"
     )

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,12 @@ from event_stream.tools import local_aws
 from event_stream.tools.errors import UserError
 
 CLIENT_CONFIG = Config(
-    connect_timeout=2, read_timeout=30, retries={"mode": "standard", "max_attempts": 3}
+    connect_timeout=2, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 3}
+)
+# Lambda Invoke is never retried by the client (a retry after a read timeout would run the
+# function again) and waits longer than any function may run (15 minutes).
+INVOKE_CONFIG = Config(
+    connect_timeout=2, read_timeout=15 * 60 + 30, retries={"total_max_attempts": 1}
 )
 
 
@@ -46,8 +52,8 @@ class Target:
     def local(self) -> bool:
         return self.endpoint is not None
 
-    def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region, config=CLIENT_CONFIG)
+    def client(self, service: str, config: Config = CLIENT_CONFIG) -> Any:
+        return boto3.client(service, region_name=self.region, config=config)
 
 
 def resolve_target() -> Target:
@@ -124,15 +130,34 @@ def cmd_invoke(args: argparse.Namespace) -> None:
         raise UserError(f"--data is not valid JSON: {error}") from None
     key = "publishBatchFunctionName" if args.batch else "publishFunctionName"
     function_name = output(_stage(args), key)
-    target: Target = args.target
-    if target.local or args.local:
-        answer = _invoke_here(target, function_name, event)
-    else:
-        answer = _invoke_lambda(target, function_name, event)
+    answer, error = function_runner(args.target, function_name, here=args.local)(event)
+    if error:
+        raise UserError(_function_error(function_name, error))
     print(json.dumps(answer, indent=2))
 
 
-def _invoke_here(target: Target, function_name: str, event: Any) -> Any:
+Runner = Callable[[Any], tuple[Any, dict[str, Any] | None]]
+
+
+def function_runner(target: Target, function_name: str, *, here: bool) -> Runner:
+    """A callable that invokes the function once with an event: `(answer, error)`.
+
+    On the local AWS (which cannot run Lambda code) and with `here`, the deployed zip runs
+    in a child process on this machine; otherwise Lambda `Invoke` runs it, never retried.
+    """
+    if target.local or here:
+        return _runner_here(target, function_name)
+    client = target.client("lambda", INVOKE_CONFIG)
+
+    def invoke(event: Any) -> tuple[Any, dict[str, Any] | None]:
+        answer = client.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
+        payload = json.loads(answer["Payload"].read() or b"null")
+        return (None, payload) if answer.get("FunctionError") else (payload, None)
+
+    return invoke
+
+
+def _runner_here(target: Target, function_name: str) -> Runner:
     from event_stream.tools import local_invoke
     from event_stream.tools.deployed import fetch_function
 
@@ -146,22 +171,14 @@ def _invoke_here(target: Target, function_name: str, event: Any) -> Any:
         f"running the deployed code of {function_name} ({function.handler}) here, against {where}",
         file=sys.stderr,
     )
-    invocation = local_invoke.run(function, event, region=target.region)
-    if target.local:
-        local_invoke.ship_logs(target.client("logs"), function, invocation.log_lines)
-    if invocation.error:
-        raise UserError(_function_error(function_name, invocation.error))
-    return invocation.answer
 
+    def run(event: Any) -> tuple[Any, dict[str, Any] | None]:
+        invocation = local_invoke.run(function, event, region=target.region)
+        if target.local:
+            local_invoke.ship_logs(target.client("logs"), function, invocation.log_lines)
+        return invocation.answer, invocation.error
 
-def _invoke_lambda(target: Target, function_name: str, event: Any) -> Any:
-    answer = target.client("lambda").invoke(
-        FunctionName=function_name, Payload=json.dumps(event).encode()
-    )
-    payload = json.loads(answer["Payload"].read() or b"null")
-    if answer.get("FunctionError"):
-        raise UserError(_function_error(function_name, payload))
-    return payload
+    return run
 
 
 def _function_error(function_name: str, error: dict[str, Any]) -> str:
@@ -296,6 +313,58 @@ def cmd_replay(args: argparse.Namespace) -> None:
         raise UserError(f"{len(summary.failed_ids)} events could not be published")
 
 
+def cmd_dlq(args: argparse.Namespace) -> None:
+    from event_stream.tools import dead_letters
+    from event_stream.tools.kinesis_event import lambda_event
+
+    target: Target = args.target
+    sqs = target.client("sqs")
+    consumer = dead_letters.consumer_of(target.client("lambda"), sqs, args.function)
+    messages = dead_letters.receive_all(sqs, consumer.queue_url)
+    if not messages:
+        print(f"no failed batches in the dead-letter queue of {args.function}", file=sys.stderr)
+        return
+    kinesis = target.client("kinesis")
+    run = None
+    if args.redrive:
+        role = target.client("lambda").get_function_configuration(FunctionName=args.function)[
+            "Role"
+        ]
+        run = function_runner(target, args.function, here=False)
+    failed = 0
+    try:
+        for message in messages:
+            batch = dead_letters.failed_batch(kinesis, consumer, message)
+            if run is None:
+                print(json.dumps(batch.summary(), ensure_ascii=False), flush=True)
+                continue
+
+            def invoke(batch: dead_letters.FailedBatch) -> tuple[Any, dict[str, Any] | None]:
+                return run(
+                    lambda_event(
+                        batch.records,
+                        shard_id=batch.shard_id,
+                        stream_arn=batch.stream_arn,
+                        region=target.region,
+                        role_arn=role,
+                    )
+                )
+
+            succeeded, what = dead_letters.redrive(batch, invoke)
+            if succeeded:
+                sqs.delete_message(QueueUrl=consumer.queue_url, ReceiptHandle=batch.receipt_handle)
+                messages = [m for m in messages if m is not message]
+            else:
+                failed += 1
+            result = {"messageId": batch.message_id, "redriven": succeeded, "result": what}
+            print(json.dumps(result), flush=True)
+    finally:
+        for message in messages:  # whatever was not redriven stays in the queue
+            dead_letters.release(sqs, consumer.queue_url, message)
+    if failed:
+        raise UserError(f"{failed} of the failed batches could not be redriven; they stay queued")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -337,6 +406,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     logs.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
     logs.add_argument("--json", action="store_true", help="print each log event as written")
+    dlq = commands.add_parser(
+        "dlq", help="a stream processor's failed batches, with their events; --redrive them"
+    )
+    dlq.add_argument("--function", required=True, help="the stream processor's function name")
+    dlq.add_argument(
+        "--redrive",
+        action="store_true",
+        help="invoke the function again with each batch; delete the message if it succeeds",
+    )
+    dlq.set_defaults(run=cmd_dlq, needs_target=True, stage=None)
     replay = staged("replay", "publish a JSON Lines file of events in batches", cmd_replay)
     replay.add_argument("file", help="one event object per line")
     replay.add_argument("--rate", type=float, help="at most this many events per second")
@@ -348,10 +427,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.needs_target:
-            try:  # the stage rules of the CDK app, so a name that cannot exist is caught here
-                StageConfig(stage=args.stage, service=args.service)
-            except ConfigError as error:
-                raise UserError(str(error)) from None
+            if args.stage is not None:
+                try:  # the stage rules of the CDK app: a name that cannot exist stops here
+                    StageConfig(stage=args.stage, service=args.service)
+                except ConfigError as error:
+                    raise UserError(str(error)) from None
             args.target = resolve_target()
         args.run(args)
     except KeyboardInterrupt:  # Ctrl-C during invoke or replay: stop quietly, as shells expect

@@ -27,7 +27,7 @@ def target(aws_credentials, monkeypatch):
     client = boto3.client("lambda", region_name="us-east-1")
     stubber = Stubber(client)
     target = cli.Target(endpoint=None, region="us-east-1")
-    monkeypatch.setattr(cli.Target, "client", lambda self, service: client)
+    monkeypatch.setattr(cli.Target, "client", lambda self, service, config=None: client)
     with stubber:
         yield target, stubber
 
@@ -40,10 +40,10 @@ def test_invoke_on_aws_prints_what_the_function_answered(target):
         {"StatusCode": 200, "Payload": _payload(answer)},
         {"FunctionName": "fn", "Payload": b'{"type": "t"}'},
     )
-    assert cli._invoke_lambda(target, "fn", {"type": "t"}) == answer
+    assert cli.function_runner(target, "fn", here=False)({"type": "t"}) == (answer, None)
 
 
-def test_invoke_on_aws_turns_a_function_error_into_one_line(target):
+def test_invoke_on_aws_answers_a_function_error_as_one_line(target):
     target, stubber = target
     error = {
         "errorType": "InvalidEvent",
@@ -54,10 +54,10 @@ def test_invoke_on_aws_turns_a_function_error_into_one_line(target):
         {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": _payload(error)},
         {"FunctionName": "fn", "Payload": b"{}"},
     )
-    with pytest.raises(UserError) as raised:
-        cli._invoke_lambda(target, "fn", {})
+    assert cli.function_runner(target, "fn", here=False)({}) == (None, error)
     assert (
-        str(raised.value) == "fn failed: InvalidEvent: type: required, must be a non-empty string"
+        cli._function_error("fn", error)
+        == "fn failed: InvalidEvent: type: required, must be a non-empty string"
     )
 
 
@@ -125,3 +125,37 @@ def test_logs_show_a_recent_window_by_default(aws_credentials, capsys):
         cli.cmd_logs(args)
     out = capsys.readouterr().out
     assert "an hour ago" in out and "a minute ago" in out
+
+
+def test_invoke_on_aws_never_sends_the_invocation_twice(aws_credentials, monkeypatch):
+    """A retried Invoke runs the function again: one request, whatever the answer."""
+    import http.server
+    import threading
+
+    from botocore.exceptions import ClientError
+
+    hits = []
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"message": "Service Unavailable"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
+    try:
+        run = cli.function_runner(cli.Target(endpoint=None, region="us-east-1"), "fn", here=False)
+        with pytest.raises(ClientError):
+            run({"type": "t"})
+    finally:
+        server.shutdown()
+    assert len(hits) == 1
+    assert cli.INVOKE_CONFIG.read_timeout > 15 * 60  # longer than any function may run

@@ -10,7 +10,9 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
 from event_stream.config import StageConfig
+from event_stream.processor import StreamProcessor
 from event_stream.stack import EventStreamStack
+from tests.conftest import FIXTURES
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 
@@ -32,6 +34,36 @@ def synth(config: StageConfig = StageConfig()) -> Synthesized:  # noqa: B008 - f
     """The template of `config`'s stack, built once per process per config."""
     app = cdk.App()
     stack = EventStreamStack(app, config=config, env=ENV)
+    assembly = app.synth()
+    template = Template.from_stack(stack)
+    return Synthesized(template, template.to_json(), assembly.directory)
+
+
+PROCESSOR_CODE = FIXTURES / "processor_code"
+
+
+def processor_stack(app: cdk.App, tamper=None, **options: Any) -> cdk.Stack:
+    """A consumer stack with one StreamProcessor `orders-john-listener` on stage john."""
+    stack = cdk.Stack(app, "consumer", env=ENV)
+    processor = StreamProcessor(
+        stack,
+        "Listener",
+        stage="john",
+        name="listener",
+        service="orders",
+        code_dir=PROCESSOR_CODE,
+        handler="handler.handler",
+        **options,
+    )
+    if tamper:
+        tamper(processor)
+    return stack
+
+
+def synth_processor(**options: Any) -> Synthesized:
+    """A consumer stack's template (call from a module-scoped fixture: it synthesizes)."""
+    app = cdk.App()
+    stack = processor_stack(app, **options)
     assembly = app.synth()
     template = Template.from_stack(stack)
     return Synthesized(template, template.to_json(), assembly.directory)

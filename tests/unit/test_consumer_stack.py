@@ -1,4 +1,5 @@
-"""import_stream in a consumer stack binds to the exports the event stream stack makes."""
+"""The example consumer app (examples/consumer/): its StreamProcessor binds to the exports
+the event stream stack makes."""
 
 from __future__ import annotations
 
@@ -42,24 +43,11 @@ def test_consumer_imports_exactly_the_exports_the_stack_makes(consumer):
     assert imported <= exported
 
 
-def test_consumer_grant_read_targets_the_imported_stream(consumer):
-    statements = [
-        s
-        for r in consumer["Resources"].values()
-        if r["Type"] == "AWS::IAM::Policy"
-        for s in r["Properties"]["PolicyDocument"]["Statement"]
-    ]
-    reads = [s for s in statements if "kinesis:GetRecords" in s["Action"]]
-    assert reads and all(
-        json.dumps(s["Resource"])
-        == json.dumps({"Fn::ImportValue": "cncb-event-stream-john-streamArn"})
-        for s in reads
-    )
-
-
-def test_consumer_reads_from_trim_horizon_in_batches_of_100(consumer):
+def test_the_cookbook_processor_keeps_thing_created_from_trim_horizon(consumer):
     (mapping,) = [
         r for r in consumer["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
     ]
     assert mapping["Properties"]["StartingPosition"] == "TRIM_HORIZON"
     assert mapping["Properties"]["BatchSize"] == 100
+    (criteria,) = mapping["Properties"]["FilterCriteria"]["Filters"]
+    assert json.loads(criteria["Pattern"]) == {"data": {"type": ["thing-created"]}}

@@ -19,7 +19,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from event_stream.config import StageConfig
 from event_stream.stack import EventStreamStack
-from tests.unit.synth import ENV, kinesis_actions, synth
+from tests.unit.synth import ENV, kinesis_actions, processor_stack, synth, synth_processor
 
 ROOT = Path(__file__).resolve().parents[2]
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -39,14 +39,21 @@ VARIANTS = {
 }
 
 
-def nag_report(config: StageConfig, tamper=None) -> dict:
-    """Synthesize with the AwsSolutions pack; the validation report's AwsSolutions part."""
+def nag_report(config: StageConfig | None, tamper=None, **processor_options) -> dict:
+    """Synthesize with the AwsSolutions pack; the validation report's AwsSolutions part.
+
+    `config`: the event stream stack of that stage; None: a consumer stack with one
+    StreamProcessor built with `processor_options`.
+    """
     directory = Path(tempfile.mkdtemp(prefix="nag-"))
     app = cdk.App(outdir=str(directory))
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    stack = EventStreamStack(app, config=config, env=ENV)
-    if tamper:
-        tamper(stack)
+    if config is None:
+        processor_stack(app, tamper=tamper, **processor_options)
+    else:
+        stack = EventStreamStack(app, config=config, env=ENV)
+        if tamper:
+            tamper(stack)
     try:
         app.synth()
     except RuntimeError as error:  # an error fails the synth; the report is written first
@@ -124,3 +131,45 @@ def test_cfn_lint_bites_on_a_broken_template(tmp_path):
     stream["Properties"]["RetentionPeriodHours"] = 10_000
     result = cfn_lint(template, tmp_path)
     assert result.returncode != 0 and "E3034" in result.stdout
+
+
+PROCESSOR_VARIANTS = {
+    "processor": {"event_types": ["thing-created"]},
+    "processor-hardened": {
+        "tracing": True,
+        "alarm_topic_arn": "arn:aws:sns:us-east-1:123456789012:on-call",
+        "starting_position": "AT_TIMESTAMP",
+        "starting_position_timestamp": 1764300000.0,
+    },
+}
+
+
+@pytest.fixture(scope="module", params=sorted(PROCESSOR_VARIANTS))
+def processor_report(request):
+    return nag_report(None, **PROCESSOR_VARIANTS[request.param])
+
+
+def test_nag_finds_no_violation_in_a_stream_processor(processor_report):
+    assert processor_report["violations"] == [], json.dumps(processor_report["violations"])[:3000]
+
+
+def test_processor_acknowledges_only_the_dead_letter_queue_and_x_ray(processor_report):
+    rules = {f["ruleName"] for f in processor_report["suppressedViolations"]}
+    assert "AwsSolutions-SQS3" in rules
+    assert rules <= {"AwsSolutions-SQS3", "AwsSolutions-IAM5[Resource::*]"}
+    for finding in processor_report["suppressedViolations"]:
+        assert len(finding["reason"]) > 40, finding["ruleName"]
+
+
+def test_nag_bites_on_an_unencrypted_processor_queue():
+    def plain_queue(processor):
+        processor.dead_letter_queue.node.default_child.sqs_managed_sse_enabled = False
+
+    report = nag_report(None, tamper=plain_queue)
+    assert "AwsSolutions-SQS2" in {v["ruleName"] for v in report["violations"]}
+
+
+@pytest.mark.parametrize("variant", sorted(PROCESSOR_VARIANTS))
+def test_cfn_lint_reports_nothing_on_a_stream_processor(variant, tmp_path):
+    result = cfn_lint(synth_processor(**PROCESSOR_VARIANTS[variant]).json, tmp_path)
+    assert result.returncode == 0, result.stdout

@@ -1,0 +1,73 @@
+"""ProcessorConfig: every consumer setting validated once, one clear line for a bad one."""
+
+from __future__ import annotations
+
+import pytest
+
+from event_stream.config import ConfigError
+from event_stream.processor_config import ProcessorConfig
+from tests.unit.synth import PROCESSOR_CODE
+
+
+def config(**overrides):
+    values = {
+        "stage": "john",
+        "name": "listener",
+        "code_dir": str(PROCESSOR_CODE),
+        "handler": "handler.handler",
+        **overrides,
+    }
+    return ProcessorConfig(**values)
+
+
+def test_names_follow_the_consumers_service():
+    made = config(service="orders")
+    assert (made.function_name, made.queue_name) == (
+        "orders-john-listener",
+        "orders-john-listener-dlq",
+    )
+
+
+def test_default_service_is_the_stream_processor():
+    assert config().function_name == "cncb-stream-processor-john-listener"
+
+
+@pytest.mark.parametrize(
+    "overrides,words",
+    [
+        ({"name": "a" * 40}, "the function name 'cncb-stream-processor-john-aaaa"),
+        ({"name": "bad_name"}, "invalid name 'bad_name'"),
+        ({"stage": "a b"}, "invalid stage 'a b'"),
+        ({"handler": "handler"}, "invalid handler 'handler'"),
+        ({"handler": "missing.handler"}, "there is no missing.py in code_dir"),
+        ({"batch_size": 0}, "invalid batch_size 0"),
+        ({"batch_size": 10_001}, "invalid batch_size 10001"),
+        ({"retry_attempts": -1}, "invalid retry_attempts -1"),
+        ({"max_record_age_seconds": 59}, "invalid max_record_age_seconds 59"),
+        ({"max_batching_window_seconds": 301}, "invalid max_batching_window_seconds 301"),
+        ({"starting_position": "EARLIEST"}, "invalid starting_position 'EARLIEST'"),
+        ({"starting_position": "AT_TIMESTAMP"}, "invalid starting_position_timestamp"),
+        ({"event_types": "thing-created"}, "invalid event_types 'thing-created'"),
+        ({"event_types": ("",)}, "invalid event_types"),
+        ({"bisect_batch_on_error": "yes"}, "invalid bisect_batch_on_error 'yes'"),
+        ({"log_level": "TRACE"}, "invalid log_level 'TRACE'"),
+        ({"alarm_topic_arn": "topic"}, "invalid alarm_topic_arn 'topic'"),
+        ({"environment": {"A": 1}}, "invalid environment"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(overrides, words):
+    with pytest.raises(ConfigError) as raised:
+        config(**overrides)
+    assert words in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_code_dir_with_its_own_runtime_copy_is_rejected(tmp_path):
+    (tmp_path / "handler.py").write_text("")
+    (tmp_path / "event_envelope.py").write_text("")
+    with pytest.raises(ConfigError, match=r"it has its own event_envelope\.py"):
+        config(code_dir=str(tmp_path))
+
+
+def test_an_unknown_option_is_refused():
+    with pytest.raises(TypeError, match="batchsize"):
+        config(batchsize=10)
