@@ -87,7 +87,7 @@ def test_the_cli_is_installed_as_a_command(fresh):
 def test_cdk_synth_of_a_consumer_app_outside_this_folder(fresh, tmp_path):
     app = tmp_path / "consumer-repo"
     app.mkdir()
-    shutil.copy(FIXTURES / "installed_app" / "app.py", app / "app.py")
+    shutil.copytree(FIXTURES / "installed_app", app, dirs_exist_ok=True)
     # A consumer's own module named like one of the Lambda files must stay its own.
     (app / "handler.py").write_text("OWN = True\n")
     env = {**os.environ, **QUIET_ENV}
@@ -111,3 +111,19 @@ def test_cdk_synth_of_a_consumer_app_outside_this_folder(fresh, tmp_path):
         "cncb-event-stream-elsewhere-publish",
         "cncb-event-stream-elsewhere-publish-batch",
     }
+    consumer = json.loads((tmp_path / "out" / "consumer-elsewhere.template.json").read_text())
+    (processor,) = [
+        r
+        for r in consumer["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and r["Properties"].get("FunctionName") == "cncb-stream-processor-elsewhere-listener"
+    ]
+    asset = (
+        tmp_path / "out" / f"asset.{processor['Properties']['Code']['S3Key'].removesuffix('.zip')}"
+    )
+    assert sorted(p.name for p in asset.iterdir()) == [
+        "event_consumer.py",
+        "event_envelope.py",
+        "handler.py",
+        "metrics.py",
+    ]
