@@ -106,6 +106,32 @@ def cmd_local(args: argparse.Namespace) -> None:
                 "no local AWS is running (start it with: python -m event_stream local up)"
             )
         print(f"local AWS running at {running.endpoint} (pid {running.pid})")
+        _print_poller_status()
+
+
+def _print_poller_status() -> None:
+    """Each event source mapping the local AWS runs: shards, checkpoint, backlog, result."""
+    from event_stream.tools.event_source_poller import read_status
+
+    status = read_status(local_aws.STATE_DIR)
+    if status is None:
+        return
+    if status.get("problem"):
+        print(f"event source poller: {status['problem']}")
+    if not status["mappings"]:
+        print("no Kinesis event source mappings")
+    for mapping in status["mappings"]:
+        print(
+            f"mapping {mapping['uuid']}: {mapping['stream']} -> {mapping['function']} "
+            f"({mapping['state']})"
+        )
+        for shard in mapping["shards"]:
+            details = [f"checkpoint {shard.get('checkpoint') or '-'}"]
+            if "recordsBehind" in shard:
+                details.append(f"{shard['recordsBehind']} records read and waiting")
+            if shard.get("lastResult"):
+                details.append(f"last result: {shard['lastResult']}")
+            print(f"  {shard['shardId']}: " + ", ".join(details))
 
 
 def cmd_info(args: argparse.Namespace) -> None:

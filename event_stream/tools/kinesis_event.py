@@ -1,14 +1,16 @@
 """Kinesis records as Lambda delivers them: the event of a Kinesis event source mapping.
 
-Used wherever the tools invoke a consumer themselves (`dlq --redrive`, the local AWS's
-poller), so the function sees exactly what Lambda would send it (the "Using AWS Lambda
-with Amazon Kinesis" page's example event).
+Used wherever the tools stand in for Lambda (`dlq --redrive`, the local AWS's poller), so
+the function sees exactly what Lambda would send it and the on-failure destination gets
+what Lambda would send it (the "Using AWS Lambda with Amazon Kinesis" page's examples).
 """
 
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -50,3 +52,53 @@ def epoch_seconds(moment: datetime | float) -> float:
     """Epoch seconds with milliseconds, as Lambda writes `approximateArrivalTimestamp`."""
     seconds = moment.timestamp() if isinstance(moment, datetime) else float(moment)
     return round(seconds, 3)
+
+
+def on_failure_record(
+    records: list[dict[str, Any]],
+    *,
+    shard_id: str,
+    stream_arn: str,
+    function_arn: str,
+    condition: str,
+    invoke_count: int,
+) -> dict[str, Any]:
+    """What Lambda sends an on-failure destination for a discarded Kinesis batch: where the
+    batch was, not its records ("Retain discarded batch records for a Kinesis Data Streams
+    event source"). `condition`: RetryAttemptsExhausted or RecordAgeExceeded."""
+    record: dict[str, Any] = {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "version": "1.0",
+        "timestamp": iso_time(time.time()),
+        "KinesisBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": records[0]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": iso_time(
+                epoch_seconds(records[0]["ApproximateArrivalTimestamp"])
+            ),
+            "approximateArrivalOfLastRecord": iso_time(
+                epoch_seconds(records[-1]["ApproximateArrivalTimestamp"])
+            ),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }
+    if invoke_count:  # the function ran and failed; a record that aged out never ran
+        record["responseContext"] = {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        }
+    return record
+
+
+def iso_time(seconds: float) -> str:
+    """`2019-11-14T00:38:06.021Z`, as the on-failure record writes its times."""
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

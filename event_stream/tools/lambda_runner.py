@@ -1,10 +1,13 @@
-"""Run one Lambda handler in this process, as the Lambda Python runtime would.
+"""An execution environment for one Lambda function: the Python runtime's part, here.
 
-Started by local_invoke as a child process with LAMBDA_TASK_ROOT set to the unpacked
-deployment zip: `python lambda_runner.py MODULE.FUNCTION`, the event on stdin. Logs go to stderr as
-Lambda's JSON log format writes them; the last line on stdout is one JSON object:
-`{"result": ...}` or `{"errorType": ..., "errorMessage": ...}`. Stdlib only: it must not
-import the project, only the deployed code.
+Started by `local_invoke.Worker` as a child process with LAMBDA_TASK_ROOT set to the
+unpacked deployment zip: `python lambda_runner.py MODULE.FUNCTION [FUNCTION_NAME]` (the
+name only tells `ps` whose worker it is). Each line on stdin is one invocation,
+`{"event": ..., "requestId": ...}`; each answer is one line on stdout, `{"result": ...}`
+or `{"errorType": ..., "errorMessage": ...}`, with `"logs"`: the lines the invocation
+wrote, in Lambda's JSON log format (prints included, as Lambda captures stdout). The
+handler module is imported once and stays loaded between invocations, as a warm Lambda
+environment keeps it. Stdlib only: it must not import the project, only the deployed code.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 import os
 import sys
 import time
-import uuid
+from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -23,9 +26,7 @@ _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 class LambdaJsonFormatter(logging.Formatter):
     """The fields of Lambda's JSON application logs, extras included."""
 
-    def __init__(self, request_id: str) -> None:
-        super().__init__()
-        self.request_id = request_id
+    request_id = ""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -44,8 +45,30 @@ class LambdaJsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class Captured:
+    """Where an invocation's output goes: log records and printed lines, in order."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._partial = ""
+
+    def write(self, text: str) -> int:  # sys.stdout for the handler's prints
+        *complete, self._partial = (self._partial + text).split("\n")
+        self.lines += [line for line in complete if line.strip()]
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> list[str]:
+        if self._partial.strip():
+            self.lines.append(self._partial)
+        taken, self.lines, self._partial = self.lines, [], ""
+        return taken
+
+
 class Context:
-    """The parts of the Lambda context object the handlers use."""
+    """The parts of the Lambda context object handlers use."""
 
     def __init__(self, function_name: str, timeout: int, request_id: str) -> None:
         self.function_name = function_name
@@ -59,29 +82,37 @@ class Context:
 def main() -> None:
     # The deployed code, not this script's folder, is what `import handler` must find.
     sys.path[0] = os.environ["LAMBDA_TASK_ROOT"]
-    request_id = str(uuid.uuid4())
-    log_handler = logging.StreamHandler(sys.stderr)
-    log_handler.setFormatter(LambdaJsonFormatter(request_id))
+    requests, answers = sys.stdin, sys.stdout
+    captured = Captured()
+    formatter = LambdaJsonFormatter()
+    log_handler = logging.StreamHandler(captured)
+    log_handler.setFormatter(formatter)
     logging.basicConfig(
         handlers=[log_handler], level=os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO")
     )
+    sys.stdout = captured  # the handler's prints (EMF metrics) are log lines, as in Lambda
     module_name, _, function_name = sys.argv[1].rpartition(".")
-    event = json.load(sys.stdin)
-    context = Context(
-        os.environ.get("AWS_LAMBDA_FUNCTION_NAME", module_name),
-        int(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3")),
-        request_id,
-    )
-    # The handler's own prints (EMF metrics) go to the log like any Lambda stdout.
-    real_stdout, sys.stdout = sys.stdout, sys.stderr
-    try:
-        handler = getattr(importlib.import_module(module_name), function_name)
-        answer = {"result": handler(event, context)}
-    except Exception as error:  # the runtime reports any exception the same way
-        logging.getLogger().error("invocation failed", exc_info=True)
-        answer = {"errorType": type(error).__name__, "errorMessage": str(error)}
-    sys.stdout = real_stdout
-    print(json.dumps(answer, default=str), flush=True)
+    timeout = int(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
+    handler = None
+    for line in requests:
+        request = json.loads(line)
+        formatter.request_id = request["requestId"]
+        answer: dict[str, Any]
+        try:
+            if handler is None:  # the init phase, paid by the first invocation
+                handler = getattr(importlib.import_module(module_name), function_name)
+            context = Context(
+                os.environ.get("AWS_LAMBDA_FUNCTION_NAME", module_name),
+                timeout,
+                request["requestId"],
+            )
+            answer = {"result": handler(request["event"], context)}
+        except Exception as error:  # the runtime reports any exception the same way
+            logging.getLogger().error("invocation failed", exc_info=True)
+            answer = {"errorType": type(error).__name__, "errorMessage": str(error)}
+        answer["logs"] = captured.take()
+        answers.write(json.dumps(answer, default=str) + "\n")
+        answers.flush()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ This module is the one home of the local endpoint, account and region.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -95,7 +96,12 @@ def start(port: int = DEFAULT_PORT, state_dir: Path = STATE_DIR) -> LocalAws:
     state_dir.mkdir(parents=True, exist_ok=True)
     log = open(state_dir / "moto.log", "ab")  # noqa: SIM115 - the child keeps it open
     process = subprocess.Popen(
-        [sys.executable, "-m", SERVER_MODULE, "-H", "127.0.0.1", "-p", str(port)],
+        [
+            sys.executable,
+            "-m",
+            SERVER_MODULE,
+            *("-H", "127.0.0.1", "-p", str(port), "--state-dir", str(state_dir)),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -127,6 +133,10 @@ def stop(state_dir: Path = STATE_DIR) -> LocalAws | None:
         time.sleep(0.05)
     if _alive(running.pid):
         os.kill(running.pid, signal.SIGKILL)
+    # The server leads its own process group: whatever it started (the poller's function
+    # workers) goes with it, even if it could not stop them itself.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(running.pid, signal.SIGKILL)
     return running
 
 

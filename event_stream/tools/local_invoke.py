@@ -1,9 +1,12 @@
-"""Run a deployed publisher's code here, against the stage's stream (`invoke --local`).
+"""Run a deployed function's code here, against the stage's AWS (`invoke --local`, the
+local AWS's invokes, `dlq --redrive` and the event source poller).
 
-moto cannot run Lambda code without Docker, so on the local AWS this is how a function is
-invoked: the exact zip that was deployed, its handler and environment, in a child process
-whose boto3 calls go to the same endpoint. The log lines it writes are put in the
-function's log group on the local AWS, so `logs` shows them as it would on AWS.
+moto cannot run Lambda code without Docker, so on the local AWS this is how a function
+runs: the exact zip that was deployed, with its handler, environment, timeout and region,
+in a child process (`lambda_runner.py`) whose boto3 calls go to the same endpoint. A
+`Worker` is one execution environment: it stays warm across invocations, as Lambda reuses
+one, and is replaced after a timeout or a crash, as Lambda replaces one. The log lines an
+invocation writes can be put in the function's log group, so `logs` shows them.
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +30,7 @@ from typing import Any
 from event_stream.tools.deployed import DeployedFunction
 
 RUNNER = Path(__file__).resolve().parent / "lambda_runner.py"
-INTERPRETER_START = 5  # seconds allowed for Python and boto3 to start before the handler runs
+INTERPRETER_START = 5  # seconds for Python and the handler's imports before the first run
 
 
 @dataclass(frozen=True)
@@ -35,65 +42,126 @@ class Invocation:
     log_lines: list[str]
 
 
-def run(function: DeployedFunction, event: Any, *, region: str) -> Invocation:
-    """Invoke `function`'s deployed code once with `event`."""
-    with tempfile.TemporaryDirectory(prefix="lambda-") as task_root:
+class Worker:
+    """One warm execution environment of a deployed function."""
+
+    def __init__(self, function: DeployedFunction, *, region: str) -> None:
+        self.function = function
+        self.log_stream = time.strftime("%Y/%m/%d/") + "[$LATEST]local-" + uuid.uuid4().hex
+        self._task_root = tempfile.mkdtemp(prefix="lambda-")
         with zipfile.ZipFile(io.BytesIO(function.code_zip)) as archive:
-            archive.extractall(task_root)
+            archive.extractall(self._task_root)
         env = {
             **os.environ,
             **function.environment,
-            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_TASK_ROOT": self._task_root,
             # Lambda sets both; boto3 reads only the second.
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
             "AWS_LAMBDA_LOG_LEVEL": function.log_level,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
         }
+        self._process = subprocess.Popen(
+            # The function's name is for `ps` only: which worker is whose.
+            [sys.executable, str(RUNNER), function.handler, function.name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self._task_root,
+            env=env,
+        )
+        self._answers: queue.Queue[str | None] = queue.Queue()
+        self._stderr: list[str] = []
+        threading.Thread(target=self._read, args=(self._process.stdout, True), daemon=True).start()
+        threading.Thread(target=self._read, args=(self._process.stderr, False), daemon=True).start()
+        self._warm = False
+
+    def _read(self, stream: Any, answers: bool) -> None:
+        for line in stream:
+            if answers:
+                self._answers.put(line)
+            else:
+                self._stderr.append(line.rstrip("\n"))
+        if answers:
+            self._answers.put(None)  # the process ended
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def invoke(self, event: Any) -> Invocation:
+        """Run the handler once with `event`; a hang past the timeout ends this worker."""
+        request_id = str(uuid.uuid4())
+        # The function's timeout, plus the interpreter start Lambda does not bill.
+        timeout = self.function.timeout + (0 if self._warm else INTERPRETER_START)
         try:
-            process = subprocess.run(
-                [sys.executable, str(RUNNER), function.handler],
-                input=json.dumps(event),
-                capture_output=True,
-                text=True,
-                cwd=task_root,
-                env=env,
-                # The function's own timeout, plus the interpreter start Lambda does not bill.
-                timeout=function.timeout + INTERPRETER_START,
-            )
-        except subprocess.TimeoutExpired as expired:
+            self._process.stdin.write(json.dumps({"event": event, "requestId": request_id}) + "\n")
+            self._process.stdin.flush()
+            line = self._answers.get(timeout=timeout)
+        except queue.Empty:
+            self.stop()
             return Invocation(
                 None,
                 {
                     "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"Task timed out after {function.timeout} seconds",
+                    "errorMessage": f"Task timed out after {self.function.timeout} seconds",
                 },
-                _lines(expired.stderr),
+                self._take_stderr(),
             )
-    log_lines = _lines(process.stderr)
+        except (BrokenPipeError, OSError):
+            line = None
+        if line is None:  # the interpreter exited: Lambda's Runtime.ExitError
+            self.stop()
+            stderr = self._take_stderr()
+            return Invocation(
+                None,
+                {"errorType": "Runtime.ExitError", "errorMessage": "\n".join(stderr)[-500:]},
+                stderr,
+            )
+        self._warm = True
+        outcome = json.loads(line)
+        log_lines = [*self._take_stderr(), *outcome.pop("logs", [])]
+        if "result" in outcome:
+            return Invocation(outcome["result"], None, log_lines)
+        return Invocation(None, outcome, log_lines)
+
+    def _take_stderr(self) -> list[str]:
+        taken, self._stderr = [line for line in self._stderr if line.strip()], []
+        return taken
+
+    def stop(self) -> None:
+        """End the environment and remove its unpacked code."""
+        if self.alive:
+            self._process.kill()
+        self._process.wait()
+        for pipe in (self._process.stdin, self._process.stdout, self._process.stderr):
+            pipe.close()
+        shutil.rmtree(self._task_root, ignore_errors=True)
+
+
+def run(function: DeployedFunction, event: Any, *, region: str) -> Invocation:
+    """Invoke `function`'s deployed code once with `event`, in a fresh environment."""
+    worker = Worker(function, region=region)
     try:
-        outcome = json.loads(process.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        outcome = {"errorType": "Runtime.ExitError", "errorMessage": process.stderr.strip()[-500:]}
-    if "result" in outcome:
-        return Invocation(outcome["result"], None, log_lines)
-    return Invocation(None, outcome, log_lines)
+        return worker.invoke(event)
+    finally:
+        worker.stop()
 
 
-def _lines(output: str | bytes | None) -> list[str]:
-    if isinstance(output, bytes):
-        output = output.decode("utf-8", "replace")
-    return [line for line in (output or "").splitlines() if line.strip()]
-
-
-def ship_logs(logs: Any, function: DeployedFunction, log_lines: list[str]) -> None:
+def ship_logs(
+    logs: Any, function: DeployedFunction, log_lines: list[str], *, stream: str | None = None
+) -> None:
     """Put an invocation's log lines in the function's log group, as Lambda would."""
     if not log_lines:
         return
-    stream = time.strftime("%Y/%m/%d/") + "[$LATEST]local-" + os.urandom(8).hex()
+    stream = stream or time.strftime("%Y/%m/%d/") + "[$LATEST]local-" + uuid.uuid4().hex
     try:
         logs.create_log_stream(logGroupName=function.log_group, logStreamName=stream)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
     except logs.exceptions.ResourceNotFoundException:
         logs.create_log_group(logGroupName=function.log_group)
         logs.create_log_stream(logGroupName=function.log_group, logStreamName=stream)

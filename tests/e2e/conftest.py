@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ class LocalCloud:
     server: local_aws.LocalAws
     env: dict[str, str]
     out: Path
+    state_dir: Path
 
     def client(self, service: str):
         return boto3.client(
@@ -67,17 +69,41 @@ class LocalCloud:
     def destroy(self, stage: str, cwd: Path = ROOT) -> None:
         self.cdk("destroy", "--context", f"stage={stage}", "--force", cwd=cwd, check=False)
 
-    def cli(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None):
+    def cli(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+        cwd: Path = ROOT,
+    ):
         """`python -m event_stream ...` as a user runs it."""
         return subprocess.run(
             [sys.executable, "-m", "event_stream", *args],
-            cwd=ROOT,
+            cwd=cwd,
             env=env or self.env,
             capture_output=True,
             text=True,
             timeout=300,
             input=stdin,
         )
+
+    def log_entries(self, function_name: str) -> list[dict]:
+        """The JSON log lines a function wrote (through the local AWS's poller or invoke)."""
+        logs = self.client("logs")
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(
+                logGroupName=f"/aws/lambda/{function_name}"
+            )
+            messages = [event["message"] for page in pages for event in page["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+        entries = []
+        for message in messages:
+            try:
+                entries.append(json.loads(message))
+            except ValueError:
+                continue
+        return entries
 
     def cli_json(self, *args: str):
         result = self.cli(*args)
@@ -87,12 +113,25 @@ class LocalCloud:
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    state = tmp_path_factory.mktemp("local-aws")
+    # Named as `local up` names it, so `local status` run from its parent folder finds it.
+    state = tmp_path_factory.mktemp("local") / ".local-aws"
     server = local_aws.start(local_aws.free_port(), state_dir=state)
     try:
         env = {**os.environ, **QUIET_ENV, **local_aws.client_env(server.endpoint)}
-        cloud = LocalCloud(server, env, tmp_path_factory.mktemp("cdk-out"))
+        cloud = LocalCloud(server, env, tmp_path_factory.mktemp("cdk-out"), state)
         cloud.cdk("bootstrap", f"aws://{local_aws.ACCOUNT}/{local_aws.REGION}")
         yield cloud
     finally:
         local_aws.stop(state_dir=state)
+
+
+def wait_for(condition, *, timeout: float = 60, interval: float = 0.5):
+    """Poll `condition()` until it returns something truthy; that value, or AssertionError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {condition.__doc__ or condition}")
+        time.sleep(interval)

@@ -106,3 +106,58 @@ def test_canary_moto_still_resurrects_the_stream_without_the_fix(aws):
     _create(cloudformation)
     _destroy_like_the_cdk_cli(cloudformation)
     assert kinesis.list_streams()["StreamNames"] == ["fix-test-s1"]
+
+
+def _stream_with_a_mapped_function(monkeypatch):
+    """A stream with a function mapped to it; moto's Lambda invoke is recorded, not run."""
+    import io
+    import zipfile
+
+    from moto.awslambda import models as awslambda
+
+    invoked = []
+    monkeypatch.setattr(
+        awslambda.LambdaBackend,
+        "send_kinesis_message",
+        lambda self, **kwargs: invoked.append(kwargs["kinesis_sequence_number"]),
+    )
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    kinesis.create_stream(StreamName="mapped", ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName="mapped")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"][
+        "Arn"
+    ]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("h.py", "def h(e, c): pass\n")
+    lambda_ = boto3.client("lambda", region_name="us-east-1")
+    lambda_.create_function(
+        FunctionName="consumer",
+        Runtime="python3.14",
+        Role=role,
+        Handler="h.h",
+        Code={"ZipFile": code.getvalue()},
+    )
+    lambda_.create_event_source_mapping(
+        FunctionName="consumer", EventSourceArn=arn, StartingPosition="TRIM_HORIZON"
+    )
+    kinesis.put_records(
+        StreamName="mapped", Records=[{"PartitionKey": "k", "Data": b"x"} for _ in range(3)]
+    )
+    return kinesis, invoked
+
+
+def test_writing_to_a_mapped_stream_only_writes(fixed, aws, monkeypatch):
+    kinesis, invoked = _stream_with_a_mapped_function(monkeypatch)
+    assert invoked == []
+    iterator = kinesis.get_shard_iterator(
+        StreamName="mapped", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    assert len(kinesis.get_records(ShardIterator=iterator)["Records"]) == 3
+
+
+def test_canary_moto_still_invokes_mapped_functions_per_record_without_the_fix(aws, monkeypatch):
+    _, invoked = _stream_with_a_mapped_function(monkeypatch)
+    assert len(invoked) == 3

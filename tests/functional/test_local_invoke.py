@@ -26,6 +26,16 @@ def region(event, context):
     import boto3
     return {"boto3": boto3.Session().region_name, "AWS_REGION": os.environ["AWS_REGION"]}
 
+CALLS = []
+
+def count(event, context):
+    CALLS.append(event)
+    print("printed line")
+    return len(CALLS)
+
+def crash(event, context):
+    os._exit(3)
+
 def hang(event, context):
     time.sleep(30)
 """
@@ -98,3 +108,35 @@ def test_a_wrong_handler_setting_is_an_error_not_a_crash(handler):
         "AttributeError",
         "ModuleNotFoundError",
     )
+
+
+def test_a_warm_worker_keeps_the_module_loaded_between_invocations():
+    worker = local_invoke.Worker(function("count"), region="us-east-1")
+    try:
+        answers = [worker.invoke({"n": n}).answer for n in range(3)]
+    finally:
+        worker.stop()
+    assert answers == [1, 2, 3]
+
+
+def test_prints_are_log_lines_of_their_own_invocation():
+    worker = local_invoke.Worker(function("count"), region="us-east-1")
+    try:
+        first, second = worker.invoke({}), worker.invoke({})
+    finally:
+        worker.stop()
+    assert first.log_lines == ["printed line"] and second.log_lines == ["printed line"]
+
+
+def test_a_timed_out_worker_is_gone_and_a_new_one_starts_cold(monkeypatch):
+    monkeypatch.setattr(local_invoke, "INTERPRETER_START", 1)
+    worker = local_invoke.Worker(function("hang", timeout=1), region="us-east-1")
+    assert worker.invoke({}).error["errorType"] == "Sandbox.Timedout"
+    assert not worker.alive
+
+
+def test_an_interpreter_that_exits_is_a_runtime_exit_error():
+    worker = local_invoke.Worker(function("crash"), region="us-east-1")
+    invocation = worker.invoke({})
+    assert invocation.error["errorType"] == "Runtime.ExitError" and not worker.alive
+    worker.stop()

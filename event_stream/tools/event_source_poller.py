@@ -1,0 +1,220 @@
+"""The local AWS's event source poller: Lambda's Kinesis pollers, without Docker.
+
+Runs inside the local AWS's server process (started by `local up`, gone with `local down`).
+Once a second it lists the event source mappings of the local Lambda API, so a deploy,
+update or destroy of a consumer stack is seen within a second: each enabled Kinesis mapping
+gets a `MappingRunner`; a disabled one is stopped and keeps its checkpoints, so enabling it
+again resumes where it stopped; a deleted one is forgotten. Each runner invokes the
+function's deployed code in a warm worker (`local_invoke.Worker`), replaced when the code
+or the configuration changes, and ships its log lines to the function's log group. What
+every mapping is doing is written to `poller.json` beside the server's state, for
+`local status`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from event_stream.tools.deployed import DeployedFunction, fetch_function
+from event_stream.tools.local_invoke import Invocation, Worker, ship_logs
+from event_stream.tools.mapping_runner import MappingRunner, MappingSettings
+
+DISCOVERY_INTERVAL = 1.0
+STATUS_FILE = "poller.json"
+CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=60, retries={"total_max_attempts": 2})
+
+
+@dataclass
+class _Function:
+    """A function's deployed code and its warm worker, shared by its mappings."""
+
+    version: tuple[str, str]  # CodeSha256, LastModified: a new one replaces the worker
+    deployed: DeployedFunction
+    role_arn: str
+    worker: Worker | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Poller:
+    """Finds the local AWS's Kinesis event source mappings and runs them."""
+
+    def __init__(self, endpoint: str, *, account: str, region: str, state_dir: Path) -> None:
+        self.endpoint = endpoint
+        self.account = account
+        self.region = region
+        self.state_dir = state_dir
+        self.runners: dict[str, MappingRunner] = {}
+        self.checkpoints: dict[str, dict[str, str]] = {}  # mapping UUID -> shard -> sequence
+        self.functions: dict[str, _Function] = {}
+        self.disabled: dict[str, dict[str, Any]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="event-source-poller", daemon=True)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=CLIENT_CONFIG,
+        )
+
+    def start(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop every runner and worker: nothing is left running."""
+        self._stop.set()
+        for runner in self.runners.values():
+            runner.stop()
+        for function in self.functions.values():
+            if function.worker:
+                function.worker.stop()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        lambda_ = self.client("lambda")
+        while not self._stop.is_set():
+            try:
+                self.discover(lambda_)
+            except Exception as error:  # the server may still be starting, or busy
+                self._write_status(problem=f"{type(error).__name__}: {error}")
+            else:
+                self._write_status()
+            self._stop.wait(DISCOVERY_INTERVAL)
+
+    def discover(self, lambda_: Any) -> None:
+        """Start, restart and stop runners to match the mappings the local AWS has now."""
+        mappings = [
+            mapping
+            for page in lambda_.get_paginator("list_event_source_mappings").paginate()
+            for mapping in page["EventSourceMappings"]
+            if ":kinesis:" in mapping.get("EventSourceArn", "")
+        ]
+        seen = set()
+        self.disabled = {}
+        for mapping in mappings:
+            settings = MappingSettings.from_api(mapping)
+            seen.add(settings.uuid)
+            runner = self.runners.get(settings.uuid)
+            if mapping.get("State") != "Enabled":
+                self.disabled[settings.uuid] = mapping
+                if runner:
+                    runner.stop()
+                    del self.runners[settings.uuid]
+                continue
+            changed = self._refresh_function(lambda_, settings.function_name)
+            if runner and (runner.settings != settings or changed):
+                runner.stop()
+                runner = None
+            if runner is None:
+                self.runners[settings.uuid] = self._runner(settings)
+        for uuid in set(self.runners) - seen:
+            self.runners.pop(uuid).stop()
+        for uuid in set(self.checkpoints) - seen:
+            del self.checkpoints[uuid]  # a deleted mapping's checkpoints go with it
+        for name in set(self.functions) - {r.settings.function_name for r in self.runners.values()}:
+            function = self.functions.pop(name)
+            if function.worker:
+                function.worker.stop()
+
+    def _refresh_function(self, lambda_: Any, name: str) -> bool:
+        """Fetch the function's code when it is new or changed; True when it changed."""
+        config = lambda_.get_function_configuration(FunctionName=name)
+        version = (config["CodeSha256"], config["LastModified"])
+        known = self.functions.get(name)
+        if known and known.version == version:
+            return False
+        deployed = fetch_function(
+            lambda_, name, bootstrap=(self.client("s3"), self.account, self.region)
+        )
+        if known and known.worker:
+            known.worker.stop()
+        self.functions[name] = _Function(version, deployed, config["Role"])
+        return known is not None
+
+    def _runner(self, settings: MappingSettings) -> MappingRunner:
+        function = self.functions[settings.function_name]
+        logs = self.client("logs")
+
+        def invoke(event: dict[str, Any]) -> Invocation:
+            with function.lock:
+                if function.worker is None or not function.worker.alive:
+                    function.worker = Worker(function.deployed, region=self.region)
+                worker = function.worker
+                invocation = worker.invoke(event)
+            ship_logs(logs, function.deployed, invocation.log_lines, stream=worker.log_stream)
+            return invocation
+
+        return MappingRunner(
+            settings,
+            kinesis=self.client("kinesis"),
+            destinations=self._send_to_destination,
+            invoke=invoke,
+            checkpoints=self.checkpoints.setdefault(settings.uuid, {}),
+            region=self.region,
+            role_arn=function.role_arn,
+        ).start()
+
+    def _send_to_destination(self, arn: str, record: dict[str, Any]) -> None:
+        body = json.dumps(record)
+        if ":sqs:" in arn:
+            sqs = self.client("sqs")
+            url = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        elif ":sns:" in arn:
+            self.client("sns").publish(TopicArn=arn, Message=body)
+        else:
+            raise ValueError(f"unsupported on-failure destination {arn}")
+
+    def _write_status(self, problem: str = "") -> None:
+        status = {
+            "time": time.time(),
+            "problem": problem,
+            "mappings": [
+                {
+                    "uuid": uuid,
+                    "function": runner.settings.function_name,
+                    "stream": runner.settings.stream_name,
+                    "state": "Enabled",
+                    "shards": runner.status(),
+                }
+                for uuid, runner in self.runners.items()
+            ]
+            + [
+                {
+                    "uuid": uuid,
+                    "function": MappingSettings.from_api(mapping).function_name,
+                    "stream": MappingSettings.from_api(mapping).stream_name,
+                    "state": mapping.get("State", "Disabled"),
+                    "shards": [
+                        {"shardId": shard, "checkpoint": sequence}
+                        for shard, sequence in self.checkpoints.get(uuid, {}).items()
+                    ],
+                }
+                for uuid, mapping in self.disabled.items()
+            ],
+        }
+        path = self.state_dir / STATUS_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(status, default=str))
+        temporary.replace(path)
+
+
+def read_status(state_dir: Path) -> dict[str, Any] | None:
+    """What the poller last wrote, if it has."""
+    try:
+        return json.loads((state_dir / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
