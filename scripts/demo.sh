@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the embedded local AWS: start it, bootstrap and deploy a stage with the
-# real CDK CLI, publish one event through the deployed publisher code, read it back from
-# the stream, show outputs and exports, then destroy the stack and stop the local AWS.
+# The cookbook's loop on the embedded local AWS: start it, bootstrap and deploy a stage's
+# event stream and the example stream processor (examples/consumer/) with the real CDK CLI,
+# publish one event through the deployed publisher code, read it back from the stream, show
+# the stream processor's log line for it, then destroy both stacks and stop the local AWS.
 # Whatever happens, nothing is left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,8 @@ OUT=$(mktemp -d)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 cleanup() {
-  step "Destroying stack cncb-event-stream-$STAGE and stopping the local AWS"
+  step "Destroying stacks cncb-stream-processor-$STAGE, cncb-event-stream-$STAGE; stopping the local AWS"
+  (cd examples/consumer && "../../$CDK" destroy --context stage="$STAGE" --force --output "$OUT/consumer" >/dev/null 2>&1) || true
   $CDK destroy --context stage="$STAGE" --force --output "$OUT" >/dev/null 2>&1 || true
   $PY -m event_stream local down
   rm -rf "$OUT"
@@ -34,6 +36,10 @@ step "cdk deploy --context stage=$STAGE"
 $CDK deploy --context stage="$STAGE" --method=direct --require-approval never --output "$OUT" 2>&1 \
   | grep -E '^✅|^Outputs:|^cncb-event-stream-[^ ]+\.[A-Za-z]+ = ' || true
 
+step "cdk deploy --context stage=$STAGE of the stream processor (examples/consumer/)"
+(cd examples/consumer && "../../$CDK" deploy --context stage="$STAGE" --method=direct \
+  --require-approval never --output "$OUT/consumer" 2>&1 | grep -E '^✅' || true)
+
 step "Publishing {\"type\":\"thing-created\"} through the deployed publisher"
 $PY -m event_stream invoke --stage "$STAGE" --data '{"type":"thing-created"}'
 
@@ -45,3 +51,17 @@ $PY -m event_stream logs --stage "$STAGE"
 
 step "Outputs and exports other stacks import"
 $PY -m event_stream info --stage "$STAGE"
+
+step "The stream processor's log line for it (delivered by the local AWS's poller)"
+FUNCTION=cncb-stream-processor-$STAGE-listener
+for _ in $(seq 1 30); do
+  lines=$($PY -m event_stream logs --function "$FUNCTION" 2>/dev/null | grep 'thing created' || true)
+  [ -n "$lines" ] && break
+  sleep 1
+done
+if [ -z "$lines" ]; then
+  echo "the stream processor logged nothing within 30 s" >&2
+  exit 1
+fi
+echo "$lines"
+$PY -m event_stream local status
