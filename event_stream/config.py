@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from event_stream.runtime import event_envelope
+from event_stream.lambda_src import event_envelope
 
 DEFAULT_SERVICE = "cncb-event-stream"
 DEFAULT_STAGE = "dev"

@@ -14,6 +14,11 @@ from event_stream.config import DEFAULT_RECORD_BYTES, StageConfig
 from event_stream.function_parts import ALARM_PERIOD, alarms, logged_function
 from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES, metrics, publisher
 
+# One event: a few Kinesis calls. Many: a payload of up to 6 MB (Lambda's limit) is at most
+# a few hundred PutRecords requests; whatever does not fit is answered NotSent.
+PUBLISH_TIMEOUT = Duration.seconds(10)
+PUBLISH_BATCH_TIMEOUT = Duration.seconds(30)
+
 
 class EventStream(Construct):
     """A stage's Kinesis stream and the two publisher functions that write to it.
@@ -36,14 +41,14 @@ class EventStream(Construct):
             config.publish_function_name,
             "handler.publish",
             "kinesis:PutRecord",
-            timeout=Duration.seconds(10),
+            timeout=PUBLISH_TIMEOUT,
         )
         self.publish_batch_function = self._function(
             "PublishBatch",
             config.publish_batch_function_name,
             "handler.publish_batch",
             "kinesis:PutRecords",
-            timeout=Duration.seconds(60),
+            timeout=PUBLISH_BATCH_TIMEOUT,
         )
         self.alarms = self._alarms()
 
@@ -82,12 +87,17 @@ class EventStream(Construct):
             environment={
                 "STREAM_NAME": self.stream.stream_name,
                 "MAX_RECORD_BYTES": str(config.max_record_bytes),
+                # Lambda does not tell the code its timeout; every call is sized from it.
+                "FUNCTION_TIMEOUT_SECONDS": str(int(timeout.to_seconds())),
             },
             description=f"{action} on {config.stream_name}",
             log_level=config.log_level,
             log_retention_days=config.log_retention_days,
             tracing=config.tracing,
             timeout=timeout,
+            # Lambda's own retry of an asynchronous invocation would publish the events
+            # again under fresh ids; a caller that retries supplies the ids (README).
+            async_retry_attempts=0,
         )
         # Exactly one action, on exactly this stream.
         self.stream.grant(function.role, action)

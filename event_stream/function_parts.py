@@ -32,6 +32,7 @@ def logged_function(
     tracing: bool,
     timeout: Duration,
     memory_size: int = 256,
+    async_retry_attempts: int | None = None,
 ) -> lambda_.Function:
     """A function named `name` with a role and a log group of its own.
 
@@ -75,6 +76,7 @@ def logged_function(
         tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
         memory_size=memory_size,
         timeout=timeout,
+        retry_attempts=async_retry_attempts,
     )
     if tracing:
         # Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*".

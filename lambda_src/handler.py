@@ -11,27 +11,23 @@ import os
 import time
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from event_envelope import DEFAULT_MAX_RECORD_BYTES, InvalidEvent, prepare, prepare_all
-from publisher import Publisher, unpublished_metric
+from publisher import ANSWER_MARGIN, Publisher, kinesis_client, unpublished_metric
 
 STREAM_NAME = os.environ.get("STREAM_NAME", "")
 REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "")
 MAX_RECORD_BYTES = int(os.environ.get("MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES))
+# The function's configured timeout, which Lambda does not tell the code: the construct
+# passes it, and every Kinesis call is sized to fit in it.
+FUNCTION_TIMEOUT = float(os.environ.get("FUNCTION_TIMEOUT_SECONDS", "10"))
 
-# Bounded timeouts so a dead endpoint fails fast; standard mode retries throttling.
-_client = boto3.client(
-    "kinesis",
-    config=Config(
-        connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3}
-    ),
-)
-_publisher = Publisher(_client, STREAM_NAME)
+# botocore's INFO lines ("Found credentials in environment variables.") are not ours.
+logging.getLogger("botocore").setLevel(logging.WARNING)
+_publisher = Publisher(kinesis_client(FUNCTION_TIMEOUT), STREAM_NAME)
 
 # Lambda's JSON log format configures the root logger; its level comes from the function's
-# ApplicationLogLevel (AWS_LAMBDA_LOG_LEVEL). Outside Lambda, LOG_LEVEL or INFO.
+# ApplicationLogLevel (AWS_LAMBDA_LOG_LEVEL). Outside Lambda, LOG_LEVEL or INFO. Payloads
+# are logged at DEBUG: the dev stage shows them, other stages keep events out of the logs.
 logger = logging.getLogger("publisher")
 logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO")
 
@@ -42,38 +38,43 @@ def publish(event: Any, context: Any = None) -> dict[str, str]:
     """Wrap one event in the envelope and put it with PutRecord.
 
     Answers Kinesis' `{"ShardId", "SequenceNumber"}` plus the envelope `id`; an invalid
-    event raises `InvalidEvent` naming the field, and nothing is written.
+    event raises `InvalidEvent` naming the field, and nothing is written. A put that still
+    fails after the attempts that fit in the function's time raises the last error.
     """
-    logger.info("event received", extra={"event": event})
+    logger.debug("event received", extra={"event": event})
     record = prepare(event, region=REGION, max_record_bytes=MAX_RECORD_BYTES)
-    logger.info("envelope built", extra={"envelope": record.envelope})
-    result = _publisher.put_one(record)
+    logger.debug("envelope built", extra={"envelope": record.envelope})
+    result = _publisher.put_one(record, deadline=_deadline(context))
     logger.info("record put", extra={"result": result, "streamName": STREAM_NAME})
     return result
 
 
 def publish_batch(events: Any, context: Any = None) -> dict[str, Any]:
-    """Wrap many events and put them with PutRecords, re-sending failed entries.
+    """Wrap many events and put them with PutRecords, re-sending what failed.
 
     Takes a JSON array of event objects or `{"events": [...]}`. Every event is validated
     first: one invalid event rejects the call with `InvalidEvent` naming its index. Answers
-    in PutRecords' shape, one entry per input event in input order.
+    in PutRecords' shape, one entry per input event in input order. The unpublished-events
+    metric is printed on every path once events were accepted, an unexpected error included.
     """
     if isinstance(events, dict) and "events" in events:
         events = events["events"]
     if not isinstance(events, list):
         raise InvalidEvent('events: must be a JSON array of event objects or {"events": [...]}')
-    logger.info("batch received", extra={"count": len(events)})
+    logger.debug("batch received", extra={"count": len(events)})
     records = prepare_all(events, region=REGION, max_record_bytes=MAX_RECORD_BYTES)
-    answer = _publisher.put_many(records, deadline=_deadline(context))
-    failed = answer["FailedRecordCount"]
-    _emit_unpublished_metric(failed, context)
-    log = logger.error if failed else logger.info
+    unpublished = len(records)
+    try:
+        answer = _publisher.put_many(records, deadline=_deadline(context))
+        unpublished = answer["FailedRecordCount"]
+    finally:
+        _emit_unpublished_metric(unpublished, context)
+    log = logger.error if unpublished else logger.info
     log(
         "batch put",
         extra={
             "count": len(records),
-            "failed": failed,
+            "failed": unpublished,
             "failedIds": [r["id"] for r in answer["Records"] if "ErrorCode" in r],
         },
     )
@@ -81,10 +82,11 @@ def publish_batch(events: Any, context: Any = None) -> dict[str, Any]:
 
 
 def _deadline(context: Any) -> float | None:
-    """The monotonic time at which the Lambda runs out, if running under Lambda."""
+    """The monotonic time by which every call must be done: the Lambda's remaining time,
+    less what answering takes."""
     if context is None or not hasattr(context, "get_remaining_time_in_millis"):
         return None
-    return time.monotonic() + context.get_remaining_time_in_millis() / 1000
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN
 
 
 def _emit_unpublished_metric(count: int, context: Any) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
@@ -61,4 +63,54 @@ class ThrottleEntries:
             200,
             {"Content-Type": "application/x-amz-json-1.1"},
             MockRawResponse(json.dumps(payload)),
+        )
+
+
+class FailRequests:
+    """Fails whole PutRecords requests, in-process: those carrying the event with `"n": marked`.
+
+    `how`: "timeout" (the request never reaches the stream, the client times out),
+    "lost-answer" (the stream writes the records, then the answer is lost to a timeout),
+    "500" (InternalFailure), "throttled" (the whole request throttled). `times`: how many
+    requests fail before the marked event's requests go through (None: never).
+    """
+
+    ERRORS: ClassVar[dict[str, tuple[int, str, str]]] = {
+        "500": (500, "InternalFailure", "Internal service failure (injected)"),
+        "throttled": (400, "ProvisionedThroughputExceededException", "Rate exceeded (injected)"),
+    }
+
+    def __init__(self, how: str, marked: int, times: int | None = 1) -> None:
+        self.how = how
+        self.marked = marked
+        self.times = times
+        self.requests = 0
+        self.failed = 0
+
+    def attach(self, client: Any) -> FailRequests:
+        client.meta.events.unregister("before-send", botocore_stubber)
+        client.meta.events.register("before-send", self)
+        return self
+
+    def __call__(self, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+        if event_name != "before-send.kinesis.PutRecords":
+            return botocore_stubber(event_name, request, **kwargs)
+        self.requests += 1
+        numbers = [
+            json.loads(base64.b64decode(entry["Data"])).get("n")
+            for entry in json.loads(request.body)["Records"]
+        ]
+        if self.marked not in numbers or (self.times is not None and self.failed >= self.times):
+            return botocore_stubber(event_name, request, **kwargs)
+        self.failed += 1
+        if self.how in ("timeout", "lost-answer"):
+            if self.how == "lost-answer":
+                botocore_stubber.process_request(request)  # written; the answer never comes
+            raise ReadTimeoutError(endpoint_url=request.url, error="injected read timeout")
+        status, code, message = self.ERRORS[self.how]
+        return AWSResponse(
+            request.url,
+            status,
+            {"Content-Type": "application/x-amz-json-1.1"},
+            MockRawResponse(json.dumps({"__type": code, "message": message})),
         )

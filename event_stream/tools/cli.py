@@ -331,12 +331,18 @@ def cmd_replay(args: argparse.Namespace) -> None:
         )
     rate = summary.sent / summary.elapsed if summary.elapsed else float(summary.sent)
     print(
-        f"sent {summary.sent}, failed {len(summary.failed_ids)}, "
+        f"sent {summary.sent}, failed {len(summary.failed)}, "
         f"elapsed {summary.elapsed:.2f} s ({rate:.0f} events/s) to {stream_name}"
     )
-    if summary.failed_ids:
-        print("failed ids: " + " ".join(summary.failed_ids))
-        raise UserError(f"{len(summary.failed_ids)} events could not be published")
+    if summary.failed:
+        # The envelopes as built, ids included: replaying this file re-sends the same ids,
+        # so a consumer can tell a copy from a new event.
+        retry = Path(args.file).with_suffix(".failed.jsonl")
+        retry.write_text("".join(tail_line(e) + "\n" for e in summary.failed), encoding="utf-8")
+        raise UserError(
+            f"{len(summary.failed)} events could not be published; they are in {retry} "
+            "with their ids: replay that file to retry them"
+        )
 
 
 def cmd_dlq(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ class ReplaySummary:
     """What a replay did: counts, failed ids and wall time."""
 
     sent: int = 0
-    failed_ids: list[str] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)  # the envelopes, ids included
     elapsed: float = 0.0
 
 
@@ -82,9 +82,9 @@ def replay(
                 sleep(wait)
         batch = records[first : first + batch_size]
         answer = put.put_many(batch)
-        for entry in answer["Records"]:
+        for record, entry in zip(batch, answer["Records"], strict=True):
             if "ErrorCode" in entry:
-                summary.failed_ids.append(entry["id"])
+                summary.failed.append(record.envelope)
             else:
                 summary.sent += 1
         progress(len(batch))

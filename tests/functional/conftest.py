@@ -6,18 +6,21 @@ import importlib
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
+from publisher import kinesis_client
 from tests.functional.streams import STREAM
+
+FUNCTION_TIMEOUT = 10
 
 
 @pytest.fixture
 def kinesis(aws_credentials: None) -> Iterator[Any]:
-    """A moto Kinesis client with one 1-shard stream."""
+    """A moto Kinesis client with one 1-shard stream, configured as the publishers' is
+    (bounded calls, no retries of its own: the Publisher makes every attempt)."""
     with mock_aws():
-        client = boto3.client("kinesis", region_name="us-east-1")
+        client = kinesis_client(FUNCTION_TIMEOUT)
         client.create_stream(StreamName=STREAM, ShardCount=1)
         yield client
 

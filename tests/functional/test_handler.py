@@ -51,12 +51,31 @@ def test_publish_uses_the_envelope_partition_key(handler, kinesis):
     assert record["PartitionKey"] == "thing-1"
 
 
-def test_publish_logs_the_incoming_event_and_the_envelope(handler, kinesis, caplog):
-    with caplog.at_level(logging.INFO, logger="publisher"):
+def test_publish_logs_the_incoming_event_and_the_envelope_at_debug(handler, kinesis, caplog):
+    with caplog.at_level(logging.DEBUG, logger="publisher"):
         handler.publish({"type": "t"}, None)
     logged = {r.getMessage(): r for r in caplog.records if r.name == "publisher"}
     assert logged["event received"].event == {"type": "t"}
     assert logged["envelope built"].envelope["type"] == "t"
+
+
+def test_payloads_stay_out_of_the_logs_at_info(handler, kinesis, caplog):
+    handler.logger.setLevel(logging.INFO)
+    with caplog.at_level(logging.INFO):
+        handler.publish({"type": "t", "secret": "s3cr3t"}, None)
+    assert [r.getMessage() for r in caplog.records if r.name == "publisher"] == ["record put"]
+    assert "s3cr3t" not in caplog.text
+
+
+def test_botocores_info_lines_stay_out_of_the_functions_logs(kinesis, monkeypatch, caplog):
+    monkeypatch.setenv("STREAM_NAME", STREAM)
+    import importlib
+
+    import handler as module
+
+    with caplog.at_level(logging.INFO):
+        importlib.reload(module).publish({"type": "t"}, None)
+    assert not [r for r in caplog.records if r.name.startswith("botocore")]
 
 
 @pytest.mark.parametrize("case", INVALID, ids=[c["why"] for c in INVALID])
@@ -66,13 +85,15 @@ def test_publish_rejects_an_invalid_event_and_writes_nothing(handler, kinesis, c
     assert records_on(kinesis) == []
 
 
-def test_client_is_created_once_per_container(handler):
-    client = handler._client
+def test_client_is_created_once_per_container_and_never_retries_by_itself(handler):
+    from publisher import call_timeouts
+
+    client = handler._publisher.client
     handler.publish({"type": "t"}, None)
-    assert handler._client is client
+    assert handler._publisher.client is client
     config = client.meta.config
-    assert config.retries["mode"] == "standard"
-    assert (config.connect_timeout, config.read_timeout) == (2, 10)
+    assert config.retries["total_max_attempts"] == 1
+    assert (config.connect_timeout, config.read_timeout) == call_timeouts(handler.FUNCTION_TIMEOUT)
 
 
 def test_publish_batch_answers_in_putrecords_shape_in_input_order(handler, kinesis):
@@ -125,3 +146,53 @@ def test_record_limit_comes_from_the_environment(kinesis, monkeypatch):
     with pytest.raises(InvalidEvent, match="record limit of 2048 bytes"):
         small.publish({"type": "t", "blob": "x" * 2048}, None)
     assert records_on(kinesis) == []
+
+
+# Lambda's log-level filtering for JSON logs (AWS docs, "Log-level filtering"): a line
+# below the function's ApplicationLogLevel is dropped; a line with no level counts as INFO.
+LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+def lambda_keeps(line: str, function_level: str) -> bool:
+    try:
+        level = json.loads(line).get("level", "INFO")
+    except ValueError:
+        level = "INFO"
+    return LEVELS.index(level) >= LEVELS.index(function_level)
+
+
+def metric_line(capsys) -> str:
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "UnpublishedEvents" in x]
+    return line
+
+
+def test_the_unpublished_metric_survives_log_level_filtering(handler, kinesis, capsys):
+    from tests.faults import ThrottleEntries
+
+    ThrottleEntries(share=1.0).attach(handler._publisher.client)
+    handler._publisher._sleep = lambda seconds: None
+    answer = handler.publish_batch([{"type": "a"}, {"type": "b"}], Context())
+    line = metric_line(capsys)
+    assert json.loads(line)["UnpublishedEvents"] == answer["FailedRecordCount"] == 2
+    assert all(lambda_keeps(line, level) for level in ("DEBUG", "INFO", "WARN", "ERROR"))
+    # Without its level field, WARN and ERROR would drop it, and the alarm never fire.
+    unleveled = json.dumps({k: v for k, v in json.loads(line).items() if k != "level"})
+    assert not lambda_keeps(unleveled, "WARN") and not lambda_keeps(unleveled, "ERROR")
+
+
+def test_the_metric_counts_every_event_when_publishing_raises(
+    handler, kinesis, capsys, monkeypatch
+):
+    def broken(records, deadline=None):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(handler._publisher, "put_many", broken)
+    with pytest.raises(RuntimeError):
+        handler.publish_batch([{"type": "a"}] * 3, Context())
+    line = metric_line(capsys)
+    assert json.loads(line)["UnpublishedEvents"] == 3 and lambda_keeps(line, "ERROR")
+
+
+def test_a_clean_batch_reports_zero_at_info(handler, kinesis, capsys):
+    handler.publish_batch([{"type": "a"}], Context())
+    assert json.loads(metric_line(capsys))["level"] == "INFO"

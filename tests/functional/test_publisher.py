@@ -6,12 +6,14 @@ Faults are injected at the HTTP layer (tests/faults.py), below botocore and the 
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
+from botocore.exceptions import ClientError
 
 from event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, prepare, prepare_all
 from publisher import Publisher, chunked
-from tests.faults import ThrottleEntries
+from tests.faults import FailRequests, ThrottleEntries
 from tests.functional.streams import STREAM, records_on
 
 
@@ -113,6 +115,8 @@ def test_non_retryable_entry_error_is_not_resent(kinesis):
     calls = []
 
     class Fake:
+        meta = SimpleNamespace(config=SimpleNamespace(connect_timeout=1, read_timeout=2))
+
         def put_records(self, StreamName, Records):
             calls.append(len(Records))
             return {
@@ -132,8 +136,119 @@ def test_handler_batch_lands_in_full_under_throttling(kinesis, monkeypatch):
 
     monkeypatch.setenv("STREAM_NAME", STREAM)
     handler = importlib.reload(module)
-    ThrottleEntries(share=1 / 3, seed=11).attach(handler._client)
+    ThrottleEntries(share=1 / 3, seed=11).attach(handler._publisher.client)
     monkeypatch.setattr(handler._publisher, "_sleep", lambda s: None)
     answer = handler.publish_batch({"events": events(600)}, None)
     assert answer["FailedRecordCount"] == 0
     assert sorted(e["n"] for e in records_on(kinesis)) == list(range(600))
+
+
+# Whole-request failures: every event ends on the stream exactly once, or reported failed.
+
+
+def on_stream_and_reported(kinesis, records, answer):
+    """Per event id: (copies on the stream, reported failed)."""
+    copies = Counter(e["id"] for e in records_on(kinesis))
+    failed = {r["id"] for r in answer["Records"] if "ErrorCode" in r}
+    return {
+        r.envelope["id"]: (copies[r.envelope["id"]], r.envelope["id"] in failed) for r in records
+    }
+
+
+@pytest.mark.parametrize("how", ["timeout", "500", "throttled"])
+def test_a_request_that_fails_once_is_resent_and_every_event_lands_once(kinesis, how):
+    faults = FailRequests(how, marked=700).attach(kinesis)
+    put, _ = publisher(kinesis)
+    records = prepare_all(events(1200), region="r")  # three requests; the second fails once
+    answer = put.put_many(records)
+    assert faults.failed == 1 and answer["FailedRecordCount"] == 0
+    assert set(on_stream_and_reported(kinesis, records, answer).values()) == {(1, False)}
+    assert [e["n"] for e in records_on(kinesis)].count(700) == 1
+
+
+@pytest.mark.parametrize("how", ["timeout", "500", "throttled"])
+def test_a_request_that_always_fails_is_answered_failed_and_the_rest_lands(kinesis, how):
+    FailRequests(how, marked=700, times=None).attach(kinesis)
+    put, _ = publisher(kinesis)
+    records = prepare_all(events(1200), region="r")
+    answer = put.put_many(records)
+    outcome = on_stream_and_reported(kinesis, records, answer)
+    assert set(outcome.values()) == {(1, False), (0, True)}  # never both, never neither
+    failed = [r for r in answer["Records"] if "ErrorCode" in r]
+    assert len(failed) == 500 == answer["FailedRecordCount"]  # exactly the second request
+    assert {r["ErrorCode"] for r in failed} == {
+        {"timeout": "ReadTimeoutError", "500": "InternalFailure"}.get(
+            how, "ProvisionedThroughputExceededException"
+        )
+    }
+    assert [r["id"] for r in answer["Records"]] == [r.envelope["id"] for r in records]
+
+
+def test_a_lost_answer_leaves_a_copy_recognisable_by_its_id(kinesis):
+    FailRequests("lost-answer", marked=700).attach(kinesis)
+    put, _ = publisher(kinesis)
+    records = prepare_all(events(1200), region="r")
+    answer = put.put_many(records)
+    assert answer["FailedRecordCount"] == 0
+    copies = Counter(e["id"] for e in records_on(kinesis))
+    assert set(copies) == {r.envelope["id"] for r in records}  # no unknown ids
+    assert sorted(set(copies.values())) == [1, 2]  # the lost request's events, twice
+
+
+def test_a_non_retryable_request_error_is_answered_not_raised(kinesis):
+    put, _ = publisher(kinesis)
+    put.stream_name = "no-such-stream"
+    answer = put.put_many(prepare_all(events(3), region="r"))
+    assert answer["FailedRecordCount"] == 3
+    assert {r["ErrorCode"] for r in answer["Records"]} == {"ResourceNotFoundException"}
+
+
+class FlakyPutRecord:
+    """A client whose PutRecord fails `failures` times with HTTP 500, then answers."""
+
+    meta = SimpleNamespace(config=SimpleNamespace(connect_timeout=1, read_timeout=2))
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = []
+
+    def put_record(self, StreamName, PartitionKey, Data):
+        self.calls.append(Data)
+        if len(self.calls) <= self.failures:
+            raise ClientError(
+                {
+                    "Error": {"Code": "InternalFailure", "Message": "injected"},
+                    "ResponseMetadata": {"HTTPStatusCode": 500},
+                },
+                "PutRecord",
+            )
+        return {"ShardId": "shardId-000000000000", "SequenceNumber": "1"}
+
+
+def test_put_one_resends_the_same_record_after_a_failed_request():
+    client = FlakyPutRecord(failures=2)
+    put, sleeps = publisher(client)
+    record = prepare({"type": "t"}, region="r")
+    assert put.put_one(record)["id"] == record.envelope["id"]
+    assert client.calls == [record.data] * 3 and len(sleeps) == 2
+
+
+def test_put_one_raises_the_last_error_when_the_attempts_run_out():
+    client = FlakyPutRecord(failures=99)
+    put, _ = publisher(client, max_attempts=4)
+    with pytest.raises(ClientError, match="InternalFailure"):
+        put.put_one(prepare({"type": "t"}, region="r"))
+    assert len(client.calls) == 4
+
+
+def test_put_one_starts_no_call_that_could_not_finish_before_the_deadline():
+    client = FlakyPutRecord(failures=99)
+    now = [0.0]
+    put = Publisher(
+        client, STREAM, sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0]
+    )
+    original = client.put_record
+    client.put_record = lambda **kw: (now.__setitem__(0, now[0] + 3.0), original(**kw))[1]
+    with pytest.raises(ClientError):
+        put.put_one(prepare({"type": "t"}, region="r"), deadline=10.0)
+    assert now[0] <= 10.0 and len(client.calls) == 3  # 3 s each: a fourth would end past 10

@@ -34,7 +34,7 @@ def run(kinesis, events, **kwargs):
 def test_every_line_lands_in_file_order(kinesis, tmp_path):
     path = jsonl(tmp_path, [json.dumps({"type": "t", "n": i}) for i in range(1234)])
     summary = run(kinesis, read_events(path))
-    assert (summary.sent, summary.failed_ids) == (1234, [])
+    assert (summary.sent, summary.failed) == (1234, [])
     assert [e["n"] for e in records_on(kinesis)] == list(range(1234))
 
 
@@ -105,3 +105,17 @@ def test_replay_reads_back_what_tail_writes(tmp_path, newline):
     path = tmp_path / "tailed.jsonl"
     path.write_bytes("".join(tail_line(e) + newline for e in envelopes).encode("utf-8"))
     assert [event for _, event in read_events(path)] == envelopes
+
+
+def test_failed_events_come_back_with_their_ids_for_a_safe_retry(kinesis, tmp_path):
+    from tests.faults import ThrottleEntries
+
+    ThrottleEntries(share=1.0).attach(kinesis)
+    path = jsonl(tmp_path, [json.dumps({"type": "t", "n": i}) for i in range(3)])
+    put = Publisher(kinesis, STREAM, sleep=lambda seconds: None, max_attempts=2)
+    summary = replay(read_events(path), put, region="us-east-1", max_record_bytes=1024 * 1024)
+    assert summary.sent == 0 and [e["n"] for e in summary.failed] == [0, 1, 2]
+    # Replayed again, the same envelopes keep their ids (the caller's ids are kept).
+    retry = jsonl(tmp_path, [json.dumps(e) for e in summary.failed])
+    again = [event for _, event in read_events(retry)]
+    assert [e["id"] for e in again] == [e["id"] for e in summary.failed]

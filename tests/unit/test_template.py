@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 from aws_cdk import aws_lambda as lambda_
@@ -15,6 +16,7 @@ from event_stream.runtime import RUNTIME_FILES
 from tests.unit.synth import synth
 
 STREAM_ID = "EventStreamA212D9D0"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +215,33 @@ def test_functions_log_json_at_the_stage_log_level():
         "AWS::Lambda::Function",
         {"LoggingConfig": Match.object_like({"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})},
     )
+
+
+def test_the_dev_stage_logs_payloads_at_debug_as_cdk_json_sets_it():
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+    def stage(name):
+        return StageConfig.from_context({**context, "stage": name}.get)
+
+    assert (stage("dev").log_level, stage("prod").log_level) == ("DEBUG", "INFO")
+
+
+@pytest.mark.parametrize(
+    "name,timeout",
+    [("cncb-event-stream-dev-publish", 10), ("cncb-event-stream-dev-publish-batch", 30)],
+)
+def test_each_function_is_told_its_own_timeout(dev, name, timeout):
+    _, function = _function(dev, name)
+    assert function["Properties"]["Timeout"] == timeout
+    assert function["Properties"]["Environment"]["Variables"]["FUNCTION_TIMEOUT_SECONDS"] == str(
+        timeout
+    )
+
+
+def test_lambda_never_retries_a_publishers_asynchronous_invocation(dev):
+    configs = dev.resources("AWS::Lambda::EventInvokeConfig").values()
+    assert len(configs) == 2
+    assert {c["Properties"]["MaximumRetryAttempts"] for c in configs} == {0}
 
 
 def test_tracing_is_off_by_default(dev):
