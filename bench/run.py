@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # bench/ runs as a script from anywhere
 
+import consumers  # noqa: E402  (bench/consumers.py, beside this script)
+
 from event_stream.runtime import LAMBDA_SRC, event_envelope, publisher  # noqa: E402
 from event_stream.tools import local_aws  # noqa: E402
 from event_stream.tools.cdk_cli import CDK, QUIET_ENV  # noqa: E402
@@ -322,6 +324,11 @@ def main() -> None:
         os.environ.pop("AWS_ENDPOINT_URL", None)
         local_aws.stop(state_dir=state)
 
+    print(
+        "consumers on the local AWS (delivery, latency, publishing beside one) ...", file=sys.stderr
+    )
+    results["consumers"] = consumers.measure(runs=1 if args.quick else 3)
+
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
 
@@ -329,6 +336,7 @@ def main() -> None:
 def table(r: dict) -> str:
     a, c, e, s = r["asset"], r["cold_start"], r["envelope"], r["synth"]
     m, ms, sp = r["throughput_moto"], r["throughput_moto_server"], r["shard_spread"]
+    cd, cl, cp = (r["consumers"][k] for k in ("delivery", "latency", "publishing"))
     rows = [
         (
             "Lambda asset, zipped",
@@ -409,6 +417,30 @@ def table(r: dict) -> str:
             f"{sp['generated']['max_over_min']:.3f}",
             "<= 1.1",
             sp["generated"]["max_over_min"] <= 1.1,
+        ),
+        (
+            "consumer delivery, batch 100 (local AWS)",
+            f"{cd['delivered_per_s']:,.0f} ev/s",
+            f"{cd['get_records_per_s']:,.0f} ev/s (raw get_records)",
+            f"{cd['ratio']:.2f}x",
+            ">= 0.5x",
+            cd["ratio"] >= 0.5,
+        ),
+        (
+            "publish-to-handler latency, window 0",
+            f"median {cl['median_s']:.2f} s, p95 {cl['p95_s']:.2f} s",
+            "Lambda polls once a second",
+            "-",
+            "median < 1 s",
+            cl["median_s"] < 1,
+        ),
+        (
+            "publishing with a processor deployed",
+            f"{cp['with_consumer_per_s']:,.0f} ev/s",
+            f"{cp['without_per_s']:,.0f} ev/s (none)",
+            f"{cp['ratio']:.2f}x",
+            ">= 0.9x",
+            cp["ratio"] >= 0.9,
         ),
         (
             "shard spread, one fixed key",

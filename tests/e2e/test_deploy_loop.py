@@ -15,7 +15,8 @@ STACK = f"cncb-event-stream-{STAGE}"
 
 @pytest.fixture(scope="module")
 def deployed(cloud):
-    cloud.deploy(STAGE)
+    # At DEBUG, as the dev stage logs (cdk.json): the logs show the event and its envelope.
+    cloud.deploy(STAGE, "logLevel=DEBUG")
     yield cloud
     cloud.destroy(STAGE)
 

@@ -1,0 +1,225 @@
+"""Consumers on the local AWS: what the event source poller delivers, beside its floors.
+
+Run by bench/run.py (`make bench`). A consumer is created through the local Lambda API
+(its code in the CDK bootstrap bucket, where a deploy puts it), so the poller runs it as it
+runs a deployed StreamProcessor. The handler appends what it received to a file: the only
+way to time a Lambda on this machine without touching its logs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from event_stream.runtime import event_envelope, publisher
+from event_stream.tools import local_aws
+
+HANDLER = """
+import base64, json, os, time
+
+def handler(event, context):
+    records = event["Records"]
+    last = json.loads(base64.b64decode(records[-1]["kinesis"]["data"]))
+    with open(os.environ["RECEIVED"], "a") as out:
+        out.write(json.dumps([len(records), time.time(), last["timestamp"]]) + "\\n")
+    return {"batchItemFailures": []}
+"""
+BUCKET = f"cdk-hnb659fds-assets-{local_aws.ACCOUNT}-{local_aws.REGION}"
+
+
+class Consumers:
+    """Streams and consumers on a running local AWS."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.kinesis = client("kinesis")
+        self.lambda_ = client("lambda")
+        s3 = client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("bench_consumer.py", HANDLER)
+        s3.put_object(Bucket=BUCKET, Key="bench-consumer.zip", Body=code.getvalue())
+        self.role = client("iam").create_role(
+            RoleName="bench-consumer", AssumeRolePolicyDocument="{}"
+        )["Role"]["Arn"]
+        self.count = 0
+
+    def stream(self) -> tuple[str, str]:
+        self.count += 1
+        name = f"bench-consumers-{self.count}"
+        self.kinesis.create_stream(StreamName=name, ShardCount=1)
+        arn = self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"][
+            "StreamARN"
+        ]
+        return name, arn
+
+    def consumer(self, stream_arn: str, received: Path, *, batch_size: int = 100) -> str:
+        name = f"bench-consumer-{self.count}"
+        self.lambda_.create_function(
+            FunctionName=name,
+            Runtime="python3.14",
+            Role=self.role,
+            Handler="bench_consumer.handler",
+            Code={"S3Bucket": BUCKET, "S3Key": "bench-consumer.zip"},
+            Timeout=30,
+            Environment={"Variables": {"RECEIVED": str(received)}},
+        )
+        return self.lambda_.create_event_source_mapping(
+            FunctionName=name,
+            EventSourceArn=stream_arn,
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=batch_size,
+            MaximumBatchingWindowInSeconds=0,
+        )["UUID"]
+
+    def remove(self, stream: str, mapping: str | None) -> None:
+        if mapping:
+            self.lambda_.delete_event_source_mapping(UUID=mapping)
+            self.lambda_.delete_function(FunctionName=f"bench-consumer-{self.count}")
+        self.kinesis.delete_stream(StreamName=stream)
+
+
+def received(path: Path) -> list[list[float]]:
+    try:
+        return [json.loads(line) for line in path.read_text().splitlines()]
+    except OSError:
+        return []
+
+
+def wait_for(condition, timeout: float = 120.0, interval: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError("the consumer did not receive everything in time")
+
+
+def put_events(kinesis: Any, stream: str, count: int) -> None:
+    put = publisher.Publisher(kinesis, stream)
+    records = event_envelope.prepare_all(
+        [{"type": "bench", "n": n} for n in range(count)], region=local_aws.REGION
+    )
+    assert put.put_many(records)["FailedRecordCount"] == 0
+
+
+def delivery(consumers: Consumers, count: int, runs: int) -> dict[str, float]:
+    """Events/s delivered to a no-op processor (batch size 100) against the floor of
+    reading the same records with raw get_records in one process."""
+    ours, floor = [], []
+    for _ in range(runs):
+        stream, arn = consumers.stream()
+        put_events(consumers.kinesis, stream, count)
+        started = time.perf_counter()
+        iterator = consumers.kinesis.get_shard_iterator(
+            StreamName=stream, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        read = 0
+        while read < count:
+            page = consumers.kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+            read += len(page["Records"])
+            iterator = page["NextShardIterator"]
+        floor.append(count / (time.perf_counter() - started))
+        path = Path(tempfile.mkdtemp(prefix="bench-consumer-")) / "received.jsonl"
+        created = time.time()
+        mapping = consumers.consumer(arn, path)
+        batches = wait_for(
+            lambda path=path: sum(b[0] for b in received(path)) >= count and received(path)
+        )
+        # From the mapping's creation to the last batch: finding the mapping (up to the
+        # poller's 1 s), starting the function and reading the shard all count.
+        ours.append(count / (batches[-1][1] - created))
+        consumers.remove(stream, mapping)
+    ours_median, floor_median = statistics.median(ours), statistics.median(floor)
+    return {
+        "delivered_per_s": ours_median,
+        "get_records_per_s": floor_median,
+        "ratio": ours_median / floor_median,
+    }
+
+
+def latency(consumers: Consumers, samples: int) -> dict[str, float]:
+    """Seconds from a PutRecord to the handler receiving it, batching window 0."""
+    stream, arn = consumers.stream()
+    path = Path(tempfile.mkdtemp(prefix="bench-latency-")) / "received.jsonl"
+    mapping = consumers.consumer(arn, path, batch_size=1)
+    put = publisher.Publisher(consumers.kinesis, stream)
+    put.put_one(event_envelope.prepare({"type": "warm-up"}, region=local_aws.REGION))
+    wait_for(lambda: received(path), timeout=30)
+    seen = 1
+    delays = []
+    for n in range(samples):
+        time.sleep(0.137 * (n % 7 + 1))  # publish at times unrelated to the poll period
+        put.put_one(event_envelope.prepare({"type": "bench"}, region=local_aws.REGION))
+        seen += 1
+        batches = wait_for(
+            lambda seen=seen: len(received(path)) >= seen and received(path), timeout=30
+        )
+        _, got, published_ms = batches[-1]
+        delays.append(got - published_ms / 1000)
+    consumers.remove(stream, mapping)
+    delays.sort()
+    return {
+        "median_s": statistics.median(delays),
+        "p95_s": delays[int(0.95 * (len(delays) - 1))],
+        "samples": len(delays),
+    }
+
+
+def publishing(consumers: Consumers, count: int, runs: int) -> dict[str, float]:
+    """Publishing throughput with a processor on the stream against without one."""
+
+    def timed(with_consumer: bool) -> float:
+        stream, arn = consumers.stream()
+        mapping = None
+        if with_consumer:
+            path = Path(tempfile.mkdtemp(prefix="bench-publish-")) / "received.jsonl"
+            mapping = consumers.consumer(arn, path)
+            time.sleep(1.5)  # the poller has found it and is reading the stream
+        started = time.perf_counter()
+        put_events(consumers.kinesis, stream, count)
+        rate = count / (time.perf_counter() - started)
+        consumers.remove(stream, mapping)
+        return rate
+
+    with_consumer, without = [], []
+    for _ in range(runs):
+        with_consumer.append(timed(True))
+        without.append(timed(False))
+    ours, floor = statistics.median(with_consumer), statistics.median(without)
+    return {"with_consumer_per_s": ours, "without_per_s": floor, "ratio": ours / floor}
+
+
+def measure(runs: int) -> dict[str, Any]:
+    """All three figures, on a local AWS of their own (with its poller)."""
+    import boto3
+
+    state = Path(tempfile.mkdtemp(prefix="bench-consumers-")) / ".local-aws"
+    server = local_aws.start(local_aws.free_port(), state_dir=state)
+    try:
+
+        def client(service: str):
+            return boto3.client(
+                service,
+                endpoint_url=server.endpoint,
+                region_name=local_aws.REGION,
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+            )
+
+        consumers = Consumers(client)
+        return {
+            "delivery": delivery(consumers, 20_000, runs),
+            "latency": latency(consumers, 30),
+            "publishing": publishing(consumers, 3000, runs),
+        }
+    finally:
+        local_aws.stop(state_dir=state)
