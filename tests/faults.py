@@ -18,15 +18,26 @@ THROTTLED = {
 }
 
 
-class ThrottleEntries:
+class Fault:
+    """A before-send handler that takes the place of moto's own on one client.
+
+    botocore runs every before-send handler, so both cannot be there: the fault handles
+    the calls it targets and hands the rest to moto's handler.
+    """
+
+    def attach(self, client: Any) -> Fault:
+        client.meta.events.unregister("before-send", botocore_stubber)
+        client.meta.events.register("before-send", self)
+        return self
+
+
+class ThrottleEntries(Fault):
     """Throttles a share of the entries of every PutRecords request (in-process moto).
 
-    It takes the place of moto's own before-send handler on one client (botocore runs
-    every before-send handler, so both cannot be there): other calls go to moto as they
-    are; for PutRecords the chosen entries are cut out of the request body, moto answers
-    the rest, and throttling errors are spliced into the HTTP response body at the cut
-    positions. A throttled entry never reaches the stream, as on
-    Kinesis, and botocore sees an ordinary HTTP 200 answer.
+    For PutRecords the chosen entries are cut out of the request body, moto answers the
+    rest, and throttling errors are spliced into the HTTP response body at the cut
+    positions. A throttled entry never reaches the stream, as on Kinesis, and botocore sees
+    an ordinary HTTP 200 answer.
     """
 
     def __init__(self, share: float, seed: int = 7) -> None:
@@ -34,11 +45,6 @@ class ThrottleEntries:
         self.rng = random.Random(seed)
         self.requests = 0
         self.throttled = 0
-
-    def attach(self, client: Any) -> ThrottleEntries:
-        client.meta.events.unregister("before-send", botocore_stubber)
-        client.meta.events.register("before-send", self)
-        return self
 
     def __call__(self, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
         if event_name != "before-send.kinesis.PutRecords":
@@ -66,7 +72,7 @@ class ThrottleEntries:
         )
 
 
-class FailRequests:
+class FailRequests(Fault):
     """Fails whole PutRecords requests, in-process: those carrying the event with `"n": marked`.
 
     `how`: "timeout" (the request never reaches the stream, the client times out),
@@ -86,11 +92,6 @@ class FailRequests:
         self.times = times
         self.requests = 0
         self.failed = 0
-
-    def attach(self, client: Any) -> FailRequests:
-        client.meta.events.unregister("before-send", botocore_stubber)
-        client.meta.events.register("before-send", self)
-        return self
 
     def __call__(self, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
         if event_name != "before-send.kinesis.PutRecords":
