@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from moto.awslambda import models as awslambda
 from moto.cloudformation import models as cloudformation
 from moto.kinesis import models as kinesis
 
@@ -74,12 +75,57 @@ def put_record_without_invoking(
     return sequence_number, shard.shard_id
 
 
+_create_function = awslambda.LambdaFunction.create_from_cloudformation_json.__func__
+_update_function = awslambda.LambdaFunction.update_from_cloudformation_json.__func__
+_function_configuration = awslambda.LambdaFunction.get_configuration
+
+
+def create_function_with_logging_config(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    """Fix 4: moto 5.2.5 drops a function's LoggingConfig from CloudFormation (and never
+    answers one), so the code run here could not know its ApplicationLogLevel: a stage
+    deployed at DEBUG logged at INFO. The fix keeps the template's LoggingConfig."""
+    function = _create_function(cls, *args, **kwargs)
+    function.logging_config = _properties(args, kwargs).get("LoggingConfig")
+    return function
+
+
+def update_function_with_logging_config(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    """Fix 4, for a stack update: the new template's LoggingConfig replaces the old one."""
+    function = _update_function(cls, *args, **kwargs)
+    function.logging_config = _properties(args, kwargs).get("LoggingConfig")
+    return function
+
+
+def function_configuration_with_logging_config(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """Fix 4, for GetFunction and GetFunctionConfiguration."""
+    configuration = _function_configuration(self, *args, **kwargs)
+    if getattr(self, "logging_config", None):
+        configuration["LoggingConfig"] = self.logging_config
+    return configuration
+
+
+def _properties(args: tuple, kwargs: dict) -> dict:
+    template = kwargs.get("cloudformation_json") or next(a for a in args if isinstance(a, dict))
+    return template.get("Properties", {})
+
+
 # (owner, attribute, replacement): what apply_fixes sets, and what the tests patch in.
 FIXES = (
     (cloudformation.CloudFormationBackend, "_resolve_update_parameters", resolve_update_parameters),
     (cloudformation.Stack, "outputs", property(deleted_stack_outputs)),
     (cloudformation.Stack, "exports", property(deleted_stack_exports)),
     (kinesis.Stream, "put_record", put_record_without_invoking),
+    (
+        awslambda.LambdaFunction,
+        "create_from_cloudformation_json",
+        classmethod(create_function_with_logging_config),
+    ),
+    (
+        awslambda.LambdaFunction,
+        "update_from_cloudformation_json",
+        classmethod(update_function_with_logging_config),
+    ),
+    (awslambda.LambdaFunction, "get_configuration", function_configuration_with_logging_config),
 )
 
 

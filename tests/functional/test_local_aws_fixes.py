@@ -161,3 +161,48 @@ def test_writing_to_a_mapped_stream_only_writes(fixed, aws, monkeypatch):
 def test_canary_moto_still_invokes_mapped_functions_per_record_without_the_fix(aws, monkeypatch):
     _, invoked = _stream_with_a_mapped_function(monkeypatch)
     assert len(invoked) == 3
+
+
+FUNCTION_TEMPLATE = {
+    "Resources": {
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}},
+        },
+        "Function": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "FunctionName": "logging-config",
+                "Runtime": "python3.14",
+                "Handler": "index.handler",
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Code": {"ZipFile": "def handler(event, context):\n    return None\n"},
+                "LoggingConfig": {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"},
+            },
+        },
+    }
+}
+
+
+def _function_logging(cloudformation, level=None):
+    template = json.loads(json.dumps(FUNCTION_TEMPLATE))
+    if level:
+        template["Resources"]["Function"]["Properties"]["LoggingConfig"]["ApplicationLogLevel"] = (
+            level
+        )
+        cloudformation.update_stack(StackName="logging", TemplateBody=json.dumps(template))
+    else:
+        cloudformation.create_stack(StackName="logging", TemplateBody=json.dumps(template))
+    configuration = boto3.client("lambda").get_function_configuration(FunctionName="logging-config")
+    return configuration.get("LoggingConfig")
+
+
+def test_a_functions_log_level_survives_create_and_update(fixed, aws):
+    cloudformation, _ = aws
+    assert _function_logging(cloudformation)["ApplicationLogLevel"] == "DEBUG"
+    assert _function_logging(cloudformation, "WARN")["ApplicationLogLevel"] == "WARN"
+
+
+def test_canary_moto_still_drops_the_logging_config_without_the_fix(aws):
+    cloudformation, _ = aws
+    assert _function_logging(cloudformation) is None
