@@ -107,6 +107,12 @@ def test_a_poison_event_is_isolated_dead_lettered_and_redriven_after_the_fix(dep
     assert json.loads(redriven.stdout)["redriven"] is True
     assert 7 in [e["n"] for e in handled(cloud, stage)]
     assert not dead_lettered()
+    # The poller's warm worker was replaced by the fixed configuration: a new poison event
+    # is handled at once.
+    replay(
+        cloud, stage, [{"type": "t", "partitionKey": "one-key", "n": 20, "poison": True}], tmp_path
+    )
+    wait_for(lambda: 20 in [e["n"] for e in handled(cloud, stage)])
 
 
 def test_a_disabled_mapping_resumes_from_its_checkpoint(deploy, tmp_path):
