@@ -357,42 +357,43 @@ def cmd_dlq(args: argparse.Namespace) -> None:
         print(f"no failed batches in the dead-letter queue of {args.function}", file=sys.stderr)
         return
     kinesis = target.client("kinesis")
-    run = None
     if args.redrive:
         role = target.client("lambda").get_function_configuration(FunctionName=args.function)[
             "Role"
         ]
         run = function_runner(target, args.function, here=False)
+
+        def invoke(batch: dead_letters.FailedBatch) -> tuple[Any, dict[str, Any] | None]:
+            return run(
+                lambda_event(
+                    batch.records,
+                    shard_id=batch.shard_id,
+                    stream_arn=batch.stream_arn,
+                    region=target.region,
+                    role_arn=role,
+                )
+            )
+
+    deleted: set[str] = set()
     failed = 0
     try:
         for message in messages:
             batch = dead_letters.failed_batch(kinesis, consumer, message)
-            if run is None:
+            if not args.redrive:
                 print(json.dumps(batch.summary(), ensure_ascii=False), flush=True)
                 continue
-
-            def invoke(batch: dead_letters.FailedBatch) -> tuple[Any, dict[str, Any] | None]:
-                return run(
-                    lambda_event(
-                        batch.records,
-                        shard_id=batch.shard_id,
-                        stream_arn=batch.stream_arn,
-                        region=target.region,
-                        role_arn=role,
-                    )
-                )
-
             succeeded, what = dead_letters.redrive(batch, invoke)
             if succeeded:
                 sqs.delete_message(QueueUrl=consumer.queue_url, ReceiptHandle=batch.receipt_handle)
-                messages = [m for m in messages if m is not message]
+                deleted.add(batch.message_id)
             else:
                 failed += 1
             result = {"messageId": batch.message_id, "redriven": succeeded, "result": what}
             print(json.dumps(result), flush=True)
-    finally:
-        for message in messages:  # whatever was not redriven stays in the queue
-            dead_letters.release(sqs, consumer.queue_url, message)
+    finally:  # whatever was not redriven stays in the queue, visible again at once
+        for message in messages:
+            if message["MessageId"] not in deleted:
+                dead_letters.release(sqs, consumer.queue_url, message)
     if failed:
         raise UserError(f"{failed} of the failed batches could not be redriven; they stay queued")
 

@@ -54,7 +54,7 @@ class Poller:
         self.runners: dict[str, MappingRunner] = {}
         self.checkpoints: dict[str, dict[str, str]] = {}  # mapping UUID -> shard -> sequence
         self.functions: dict[str, _Function] = {}
-        self.disabled: dict[str, dict[str, Any]] = {}
+        self.disabled: dict[str, MappingSettings] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="event-source-poller", daemon=True)
 
@@ -109,7 +109,7 @@ class Poller:
             seen.add(settings.uuid)
             runner = self.runners.get(settings.uuid)
             if mapping.get("State") != "Enabled":
-                self.disabled[settings.uuid] = mapping
+                self.disabled[settings.uuid] = settings
                 if runner:
                     runner.stop()
                     del self.runners[settings.uuid]
@@ -195,15 +195,15 @@ class Poller:
             + [
                 {
                     "uuid": uuid,
-                    "function": MappingSettings.from_api(mapping).function_name,
-                    "stream": MappingSettings.from_api(mapping).stream_name,
-                    "state": mapping.get("State", "Disabled"),
+                    "function": settings.function_name,
+                    "stream": settings.stream_name,
+                    "state": "Disabled",
                     "shards": [
                         {"shardId": shard, "checkpoint": sequence}
                         for shard, sequence in self.checkpoints.get(uuid, {}).items()
                     ],
                 }
-                for uuid, mapping in self.disabled.items()
+                for uuid, settings in self.disabled.items()
             ],
         }
         path = self.state_dir / STATUS_FILE
