@@ -42,6 +42,14 @@ class _Function:
     worker: Worker | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def retire(self) -> None:
+        """Stop the worker, after the invocation it may be running: killing it mid-batch
+        would count as the function failing."""
+        with self.lock:
+            if self.worker:
+                self.worker.stop()
+                self.worker = None
+
 
 class Poller:
     """Finds the local AWS's Kinesis event source mappings and runs them."""
@@ -78,8 +86,7 @@ class Poller:
         for runner in self.runners.values():
             runner.stop()
         for function in self.functions.values():
-            if function.worker:
-                function.worker.stop()
+            function.retire()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
 
@@ -125,9 +132,7 @@ class Poller:
         for uuid in set(self.checkpoints) - seen:
             del self.checkpoints[uuid]  # a deleted mapping's checkpoints go with it
         for name in set(self.functions) - {r.settings.function_name for r in self.runners.values()}:
-            function = self.functions.pop(name)
-            if function.worker:
-                function.worker.stop()
+            self.functions.pop(name).retire()
 
     def _refresh_function(self, lambda_: Any, name: str) -> bool:
         """Fetch the function's code when it is new or changed; True when it changed."""
@@ -139,8 +144,8 @@ class Poller:
         deployed = fetch_function(
             lambda_, name, bootstrap=(self.client("s3"), self.account, self.region)
         )
-        if known and known.worker:
-            known.worker.stop()
+        if known:
+            known.retire()
         self.functions[name] = _Function(version, deployed, config["Role"])
         return known is not None
 
