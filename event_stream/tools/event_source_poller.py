@@ -114,40 +114,46 @@ class Poller:
         for mapping in mappings:
             settings = MappingSettings.from_api(mapping)
             seen.add(settings.uuid)
-            runner = self.runners.get(settings.uuid)
             if mapping.get("State") != "Enabled":
                 self.disabled[settings.uuid] = settings
-                if runner:
-                    runner.stop()
-                    del self.runners[settings.uuid]
+                self._stop_runner(settings.uuid)
                 continue
-            changed = self._refresh_function(lambda_, settings.function_name)
-            if runner and (runner.settings != settings or changed):
-                runner.stop()
+            self._refresh_function(lambda_, settings.function_name)
+            runner = self.runners.get(settings.uuid)
+            if runner and runner.settings != settings:
+                self._stop_runner(settings.uuid)
                 runner = None
             if runner is None:
                 self.runners[settings.uuid] = self._runner(settings)
         for uuid in set(self.runners) - seen:
-            self.runners.pop(uuid).stop()
+            self._stop_runner(uuid)
         for uuid in set(self.checkpoints) - seen:
             del self.checkpoints[uuid]  # a deleted mapping's checkpoints go with it
         for name in set(self.functions) - {r.settings.function_name for r in self.runners.values()}:
             self.functions.pop(name).retire()
 
-    def _refresh_function(self, lambda_: Any, name: str) -> bool:
-        """Fetch the function's code when it is new or changed; True when it changed."""
+    def _stop_runner(self, uuid: str) -> None:
+        runner = self.runners.pop(uuid, None)
+        if runner:
+            runner.stop()
+
+    def _refresh_function(self, lambda_: Any, name: str) -> None:
+        """Fetch the function's code when it is new or changed. A change stops the runners
+        that invoke it first (they restart with the new code), then retires its worker."""
         config = lambda_.get_function_configuration(FunctionName=name)
         version = (config["CodeSha256"], config["LastModified"])
         known = self.functions.get(name)
         if known and known.version == version:
-            return False
+            return
         deployed = fetch_function(
             lambda_, name, bootstrap=(self.client("s3"), self.account, self.region)
         )
         if known:
+            for uuid, runner in list(self.runners.items()):
+                if runner.settings.function_name == name:
+                    self._stop_runner(uuid)
             known.retire()
         self.functions[name] = _Function(version, deployed, config["Role"])
-        return known is not None
 
     def _runner(self, settings: MappingSettings) -> MappingRunner:
         function = self.functions[settings.function_name]
