@@ -29,6 +29,18 @@ from event_stream.tools.mapping_runner import MappingRunner, MappingSettings
 
 DISCOVERY_INTERVAL = 1.0
 STATUS_FILE = "poller.json"
+# What an execution environment is made of: a change to any of them replaces the worker.
+# (Not LastModified: moto leaves it alone when only the configuration changes.)
+ENVIRONMENT_KEYS = (
+    "CodeSha256",
+    "Handler",
+    "Runtime",
+    "Timeout",
+    "MemorySize",
+    "Environment",
+    "LoggingConfig",
+    "Role",
+)
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=60, retries={"total_max_attempts": 2})
 
 
@@ -36,7 +48,7 @@ CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=60, retries={"total_max_a
 class _Function:
     """A function's deployed code and its warm worker, shared by its mappings."""
 
-    version: tuple[str, str]  # CodeSha256, LastModified: a new one replaces the worker
+    version: str  # what its execution environment is made of: a new one replaces the worker
     deployed: DeployedFunction
     role_arn: str
     worker: Worker | None = None
@@ -141,7 +153,7 @@ class Poller:
         """Fetch the function's code when it is new or changed. A change stops the runners
         that invoke it first (they restart with the new code), then retires its worker."""
         config = lambda_.get_function_configuration(FunctionName=name)
-        version = (config["CodeSha256"], config["LastModified"])
+        version = json.dumps({key: config.get(key) for key in ENVIRONMENT_KEYS}, sort_keys=True)
         known = self.functions.get(name)
         if known and known.version == version:
             return
