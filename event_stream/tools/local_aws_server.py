@@ -9,6 +9,7 @@ upgrade that changes the behaviour is seen at once.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -159,6 +160,9 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # One access-log line per request would bury moto.log under the poller's own calls
+    # (several a second); warnings and errors still go there.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from moto.server import main as moto_main
 
     moto_main(args)
