@@ -19,6 +19,7 @@ from typing import Any
 
 from event_stream.runtime import event_envelope, publisher
 from event_stream.tools import local_aws
+from event_stream.tools.deployed import bootstrap_bucket
 
 HANDLER = """
 import base64, json, os, time
@@ -30,7 +31,7 @@ def handler(event, context):
         out.write(json.dumps([len(records), time.time(), last["timestamp"]]) + "\\n")
     return {"batchItemFailures": []}
 """
-BUCKET = f"cdk-hnb659fds-assets-{local_aws.ACCOUNT}-{local_aws.REGION}"
+BUCKET = bootstrap_bucket(local_aws.ACCOUNT, local_aws.REGION)
 
 
 class Consumers:
@@ -200,20 +201,12 @@ def publishing(consumers: Consumers, count: int, runs: int) -> dict[str, float]:
 
 def measure(runs: int) -> dict[str, Any]:
     """All three figures, on a local AWS of their own (with its poller)."""
-    import boto3
-
     state = Path(tempfile.mkdtemp(prefix="bench-consumers-")) / ".local-aws"
     server = local_aws.start(local_aws.free_port(), state_dir=state)
     try:
 
         def client(service: str):
-            return boto3.client(
-                service,
-                endpoint_url=server.endpoint,
-                region_name=local_aws.REGION,
-                aws_access_key_id="test",
-                aws_secret_access_key="test",
-            )
+            return local_aws.client(server.endpoint, service)
 
         consumers = Consumers(client)
         return {

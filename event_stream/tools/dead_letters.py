@@ -19,10 +19,10 @@ from botocore.exceptions import ClientError
 from event_stream.runtime import event_envelope
 from event_stream.tools.errors import UserError
 from event_stream.tools.event_filter import patterns_of, record_passes
+from event_stream.tools.stream_reader import PAGE_LIMIT
 
 # Long enough to list and redrive a queue; messages not deleted are released at the end.
 RECEIVE_VISIBILITY_SECONDS = 900
-PAGE_LIMIT = 10_000
 # What Kinesis answers for a shard or a sequence number past the stream's retention.
 GONE = ("ResourceNotFoundException", "InvalidArgumentException")
 

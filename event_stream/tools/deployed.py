@@ -17,6 +17,11 @@ from event_stream.tools.errors import UserError
 BOOTSTRAP_QUALIFIER = "hnb659fds"  # the CDK's default bootstrap qualifier
 
 
+def bootstrap_bucket(account: str, region: str) -> str:
+    """The CDK bootstrap bucket a deploy uploads its assets to."""
+    return f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{region}"
+
+
 @dataclass(frozen=True)
 class DeployedStack:
     """A stage's stack as CloudFormation reports it."""
@@ -98,8 +103,7 @@ def fetch_function(
     if bootstrap:
         s3, account, region = bootstrap
         key = urllib.parse.urlparse(location).path.rsplit("/", 1)[-1]
-        bucket = f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{account}-{region}"
-        code = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        code = s3.get_object(Bucket=bootstrap_bucket(account, region), Key=key)["Body"].read()
     else:
         with urllib.request.urlopen(location, timeout=30) as response:
             code = response.read()

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from event_stream.tools import local_aws
 from event_stream.tools.deployed import DeployedFunction, fetch_function
 from event_stream.tools.local_invoke import Invocation, Worker, ship_logs
 from event_stream.tools.mapping_runner import MappingRunner, MappingSettings
@@ -79,14 +79,7 @@ class Poller:
         self._thread = threading.Thread(target=self._run, name="event-source-poller", daemon=True)
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=self.region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=CLIENT_CONFIG,
-        )
+        return local_aws.client(self.endpoint, service, config=CLIENT_CONFIG)
 
     def start(self) -> Poller:
         self._thread.start()

@@ -18,6 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_PORT = 4566
 ACCOUNT = "123456789012"  # moto's default account
@@ -61,6 +62,20 @@ def client_env(endpoint: str) -> dict[str, str]:
         "CDK_DEFAULT_ACCOUNT": ACCOUNT,
         "CDK_DEFAULT_REGION": REGION,
     }
+
+
+def client(endpoint: str, service: str, **kwargs: Any) -> Any:
+    """A boto3 client of `service` on the local AWS at `endpoint` (any key signs there)."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        **kwargs,
+    )
 
 
 def free_port() -> int:

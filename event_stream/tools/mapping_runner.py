@@ -42,11 +42,9 @@ from typing import Any
 from event_stream.tools.event_filter import patterns_of, record_passes
 from event_stream.tools.kinesis_event import epoch_seconds, lambda_event, on_failure_record
 from event_stream.tools.local_invoke import Invocation
+from event_stream.tools.stream_reader import IDLE_INTERVAL, PAGE_LIMIT, READ_INTERVAL, list_shards
 
-READ_INTERVAL = 0.2  # GetRecords: 5 reads per second per shard
-IDLE_INTERVAL = 1.0  # Lambda polls an idle shard once a second
 RETRY_DELAY = 0.1  # between attempts at a failed batch (not documented by AWS)
-PAGE_LIMIT = 10_000
 PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's payload
 RECORD_OVERHEAD = 400  # bytes of JSON around each record's base64 data in the event
 
@@ -201,22 +199,12 @@ class MappingRunner:
                 self._stop.wait(IDLE_INTERVAL)
 
     def _discover_shards(self) -> None:
-        token = None
-        while True:
-            page = (
-                self.kinesis.list_shards(NextToken=token)
-                if token
-                else self.kinesis.list_shards(StreamName=self.settings.stream_name)
-            )
-            for shard in page["Shards"]:
-                if shard["ShardId"] not in self.shards:
-                    parents = {shard.get("ParentShardId"), shard.get("AdjacentParentShardId")}
-                    self.shards[shard["ShardId"]] = ShardState(
-                        shard["ShardId"], parents - {None}, limit=self.settings.batch_size
-                    )
-            token = page.get("NextToken")
-            if not token:
-                return
+        for shard in list_shards(self.kinesis, self.settings.stream_name):
+            if shard["ShardId"] not in self.shards:
+                parents = {shard.get("ParentShardId"), shard.get("AdjacentParentShardId")}
+                self.shards[shard["ShardId"]] = ShardState(
+                    shard["ShardId"], parents - {None}, limit=self.settings.batch_size
+                )
 
     def _parents_done(self, shard: ShardState) -> bool:
         return all(self.shards[p].done for p in shard.parents if p in self.shards)

@@ -17,9 +17,10 @@ from typing import Any
 
 from event_stream.runtime import event_envelope
 
+# The one home of how the tools read a shard (tail, the poller, dlq).
 # Kinesis allows 5 GetRecords calls per second per shard, shared by all of its readers.
 READ_INTERVAL = 0.2
-# With --follow, a caught-up shard is polled once a second, as Lambda polls a shard.
+# A caught-up shard is polled once a second, as Lambda polls a shard.
 IDLE_INTERVAL = 1.0
 PAGE_LIMIT = 10_000  # the most GetRecords returns in one call
 

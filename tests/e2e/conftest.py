@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pytest
 
 from event_stream.tools import local_aws
@@ -38,13 +37,7 @@ class LocalCloud:
     state_dir: Path
 
     def client(self, service: str):
-        return boto3.client(
-            service,
-            endpoint_url=self.server.endpoint,
-            region_name=local_aws.REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return local_aws.client(self.server.endpoint, service)
 
     def cdk(self, *args: str, cwd: Path = ROOT, check: bool = True) -> subprocess.CompletedProcess:
         """The real CDK CLI, pointed at the local AWS."""
