@@ -17,8 +17,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from event_stream.runtime import event_envelope, publisher
-from event_stream.tools import local_aws
+from event_stream.lambda_src import event_envelope, publisher
+from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.deployed import bootstrap_bucket
 
 HANDLER = """

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))  # bench/ runs as a script from anywhere
 import consumers  # noqa: E402  (bench/consumers.py, beside this script)
 
 from event_stream.runtime import LAMBDA_SRC, event_envelope, publisher  # noqa: E402
-from event_stream.tools import local_aws  # noqa: E402
+from event_stream.tools.local import launcher as local_aws  # noqa: E402
 from event_stream.tools.cdk_cli import CDK, QUIET_ENV  # noqa: E402
 
 FAKE_AWS = {

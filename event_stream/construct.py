@@ -12,7 +12,7 @@ from constructs import Construct
 
 from event_stream.config import DEFAULT_RECORD_BYTES, StageConfig
 from event_stream.function_parts import ALARM_PERIOD, alarms, logged_function
-from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES, metrics, publisher
+from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES, metrics
 
 # One event: a few Kinesis calls. Many: a payload of up to 6 MB (Lambda's limit) is at most
 # a few hundred PutRecords requests; whatever does not fit is answered NotSent.
@@ -118,7 +118,7 @@ class EventStream(Construct):
                 "BatchUnpublished",
                 cloudwatch.Metric(
                     namespace=metrics.NAMESPACE,
-                    metric_name=publisher.UNPUBLISHED_METRIC,
+                    metric_name=metrics.UNPUBLISHED_METRIC,
                     dimensions_map={"FunctionName": self.config.publish_batch_function_name},
                     period=ALARM_PERIOD,
                     statistic="Sum",

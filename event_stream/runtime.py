@@ -1,18 +1,17 @@
-"""The Lambda code as the developer side sees it: where its files are and what ships.
+"""The Lambda code as the CDK side sees it: where its files are and what ships.
 
-`lambda_src/` is the package `event_stream.lambda_src` (the link `event_stream/lambda_src`
-makes it part of the installed library, as package data). Inside Lambda the same files are
-top-level modules; the modules import each other so that both work. Nothing here touches
-`sys.path`: a consumer app's own `handler.py` stays its own.
+`lambda_src/` is the package `event_stream.lambda_src` (package data of the library). Only
+its stdlib modules are imported here, for the names they own (metric names, the filter's
+environment variable): a synth never imports boto3. Nothing here touches `sys.path`: a
+consumer app's own `handler.py` stays its own.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from event_stream.lambda_src import event_consumer, event_envelope, metrics, publisher
+from event_stream.lambda_src import event_consumer, event_envelope, metrics
 
-# The real folder (resolved through the link), as the CDK stages it into assets.
 LAMBDA_SRC = Path(event_envelope.__file__).resolve().parent
 # Exactly what ships in the publishers' asset.
 RUNTIME_FILES = ("handler.py", "event_envelope.py", "metrics.py", "publisher.py")
@@ -26,5 +25,4 @@ __all__ = [
     "event_consumer",
     "event_envelope",
     "metrics",
-    "publisher",
 ]

@@ -11,8 +11,12 @@ import os
 import time
 from typing import Any
 
-from event_envelope import DEFAULT_MAX_RECORD_BYTES, InvalidEvent, prepare, prepare_all
-from publisher import ANSWER_MARGIN, Publisher, kinesis_client, unpublished_metric
+try:  # on the developer side, as the package event_stream.lambda_src
+    from .event_envelope import DEFAULT_MAX_RECORD_BYTES, InvalidEvent, prepare, prepare_all
+    from .publisher import ANSWER_MARGIN, Publisher, kinesis_client, unpublished_metric
+except ImportError:  # in Lambda, the asset's files are top-level modules
+    from event_envelope import DEFAULT_MAX_RECORD_BYTES, InvalidEvent, prepare, prepare_all
+    from publisher import ANSWER_MARGIN, Publisher, kinesis_client, unpublished_metric
 
 STREAM_NAME = os.environ.get("STREAM_NAME", "")
 REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "")
@@ -21,8 +25,11 @@ MAX_RECORD_BYTES = int(os.environ.get("MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYT
 # passes it, and every Kinesis call is sized to fit in it.
 FUNCTION_TIMEOUT = float(os.environ.get("FUNCTION_TIMEOUT_SECONDS", "10"))
 
-# botocore's INFO lines ("Found credentials in environment variables.") are not ours.
-logging.getLogger("botocore").setLevel(logging.WARNING)
+# The SDK's own lines are not ours: botocore's INFO ("Found credentials in environment
+# variables.") and urllib3's DEBUG ("Starting new HTTP connection", one line per request)
+# would sit between the envelope and the result in a DEBUG stage's logs.
+for _sdk_logger in ("botocore", "boto3", "urllib3"):
+    logging.getLogger(_sdk_logger).setLevel(logging.WARNING)
 _publisher = Publisher(kinesis_client(FUNCTION_TIMEOUT), STREAM_NAME)
 
 # Lambda's JSON log format configures the root logger; its level comes from the function's

@@ -11,6 +11,8 @@ import json
 import time
 
 NAMESPACE = "CncbEventStream"
+# Events publish_batch answered as failed (the CDK side alarms on it; boto3-free to import).
+UNPUBLISHED_METRIC = "UnpublishedEvents"
 
 
 def emf_line(metric: str, value: int, *, function_name: str, level: str) -> str:

@@ -27,10 +27,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 try:  # on the developer side, as the package event_stream.lambda_src
     from .event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, Record
-    from .metrics import emf_line
+    from .metrics import UNPUBLISHED_METRIC, emf_line
 except ImportError:  # in Lambda, the asset's files are top-level modules
     from event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, Record
-    from metrics import emf_line
+    from metrics import UNPUBLISHED_METRIC, emf_line
 
 # Error codes worth another attempt, for an entry or a whole request; anything else (an
 # access denied, a stream that does not exist) is final.
@@ -55,7 +55,6 @@ NOT_SENT = {
     "ErrorMessage": "not sent: no time left before the function's deadline",
 }
 # The metric of events a batch could not publish (the construct alarms on it).
-UNPUBLISHED_METRIC = "UnpublishedEvents"
 
 
 def call_timeouts(function_timeout: float) -> tuple[float, float]:

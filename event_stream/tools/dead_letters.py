@@ -16,9 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from event_stream.runtime import event_envelope
+from event_stream.lambda_src import event_envelope
 from event_stream.tools.errors import UserError
-from event_stream.tools.event_filter import patterns_of, record_passes
+from event_stream.tools.local.event_filter import patterns_of, record_passes
 from event_stream.tools.stream_reader import PAGE_LIMIT
 
 # Long enough to list and redrive a queue; messages not deleted are released at the end.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from event_stream.runtime import event_envelope, publisher
+from event_stream.lambda_src import event_envelope, publisher
 from event_stream.tools.errors import UserError
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from event_stream.runtime import event_envelope
+from event_stream.lambda_src import event_envelope
 
 # The one home of how the tools read a shard (tail, the poller, dlq).
 # Kinesis allows 5 GetRecords calls per second per shard, shared by all of its readers.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from event_stream.tools import local_aws
+from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.cdk_cli import CDK, QUIET_ENV, ROOT
 
 

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from event_stream.tools import local_aws
+from event_stream.tools.local import launcher as local_aws
 
 
 def one_line(result):

@@ -147,7 +147,7 @@ def test_local_status_shows_each_mapping_and_destroy_stops_its_polling(deploy, c
 
     def workers():
         found = subprocess.run(
-            ["pgrep", "-f", f"lambda_runner.py handler.handler {function_name(stage)}"],
+            ["pgrep", "-f", f"bootstrap.py handler.handler {function_name(stage)}"],
             capture_output=True,
             text=True,
         ).stdout.split()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from publisher import kinesis_client
+from event_stream.lambda_src.publisher import kinesis_client
 from tests.functional.streams import STREAM
 
 FUNCTION_TIMEOUT = 10
@@ -29,6 +29,6 @@ def kinesis(aws_credentials: None) -> Iterator[Any]:
 def handler(kinesis: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The handler module, imported fresh (as a cold start) inside moto."""
     monkeypatch.setenv("STREAM_NAME", STREAM)
-    import handler as module
+    from event_stream.lambda_src import handler as module
 
     return importlib.reload(module)

@@ -13,6 +13,10 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from event_stream.tools import cli
+from event_stream.tools.cli import logs as logs_command
+from event_stream.tools.cli import output
+from event_stream.tools.cli.invoke import function_runner
+from event_stream.tools.cli.target import INVOKE_CONFIG, Target
 from event_stream.tools.errors import UserError
 
 
@@ -26,8 +30,8 @@ def target(aws_credentials, monkeypatch):
     """A real-AWS target whose Lambda client answers from a botocore Stubber."""
     client = boto3.client("lambda", region_name="us-east-1")
     stubber = Stubber(client)
-    target = cli.Target(endpoint=None, region="us-east-1")
-    monkeypatch.setattr(cli.Target, "client", lambda self, service, config=None: client)
+    target = Target(endpoint=None, region="us-east-1")
+    monkeypatch.setattr(Target, "client", lambda self, service, config=None: client)
     with stubber:
         yield target, stubber
 
@@ -40,7 +44,7 @@ def test_invoke_on_aws_prints_what_the_function_answered(target):
         {"StatusCode": 200, "Payload": _payload(answer)},
         {"FunctionName": "fn", "Payload": b'{"type": "t"}'},
     )
-    assert cli.function_runner(target, "fn", here=False)({"type": "t"}) == (answer, None)
+    assert function_runner(target, "fn", here=False)({"type": "t"}) == (answer, None)
 
 
 def test_invoke_on_aws_answers_a_function_error_as_one_line(target):
@@ -54,9 +58,9 @@ def test_invoke_on_aws_answers_a_function_error_as_one_line(target):
         {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": _payload(error)},
         {"FunctionName": "fn", "Payload": b"{}"},
     )
-    assert cli.function_runner(target, "fn", here=False)({}) == (None, error)
+    assert function_runner(target, "fn", here=False)({}) == (None, error)
     assert (
-        cli._function_error("fn", error)
+        output.function_error("fn", error)
         == "fn failed: InvalidEvent: type: required, must be a non-empty string"
     )
 
@@ -76,12 +80,12 @@ def test_log_line_shows_level_message_and_fields():
         ),
     }
     assert (
-        cli._log_line(event) == '1970-01-01 00:00:00 INFO event received {"event": {"type": "t"}}'
+        output.log_line(event) == '1970-01-01 00:00:00 INFO event received {"event": {"type": "t"}}'
     )
 
 
 def test_plain_log_lines_pass_through():
-    assert cli._log_line({"timestamp": 0, "message": "START RequestId: r\n"}) == (
+    assert output.log_line({"timestamp": 0, "message": "START RequestId: r\n"}) == (
         "1970-01-01 00:00:00 START RequestId: r"
     )
 
@@ -90,13 +94,13 @@ def test_plain_log_lines_pass_through():
     "text,seconds", [("30s", 30), ("10m", 600), ("2h", 7200), ("7d", 604800), ("1w", 604800)]
 )
 def test_since_reads_durations_as_aws_logs_tail_does(text, seconds):
-    assert cli.parse_duration(text) == seconds
+    assert output.parse_duration(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["10", "m", "1y", "-5m", "1.5h"])
 def test_a_bad_since_is_one_clear_error(text):
     with pytest.raises(UserError, match=rf"^--since '{re.escape(text)}': must be a duration"):
-        cli.parse_duration(text)
+        output.parse_duration(text)
 
 
 def test_logs_show_a_recent_window_by_default(aws_credentials, capsys):
@@ -116,13 +120,13 @@ def test_logs_show_a_recent_window_by_default(aws_credentials, capsys):
             ],
         )
         args = cli.build_parser().parse_args(["logs", "--function", "fn"])
-        args.target = cli.Target(endpoint=None, region="us-east-1")
-        cli.cmd_logs(args)
+        args.target = Target(endpoint=None, region="us-east-1")
+        logs_command.run(args)
         recent = capsys.readouterr().out
         assert "a minute ago" in recent and "an hour ago" not in recent
         args = cli.build_parser().parse_args(["logs", "--function", "fn", "--since", "2h"])
-        args.target = cli.Target(endpoint=None, region="us-east-1")
-        cli.cmd_logs(args)
+        args.target = Target(endpoint=None, region="us-east-1")
+        logs_command.run(args)
     out = capsys.readouterr().out
     assert "an hour ago" in out and "a minute ago" in out
 
@@ -152,10 +156,10 @@ def test_invoke_on_aws_never_sends_the_invocation_twice(aws_credentials, monkeyp
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
     try:
-        run = cli.function_runner(cli.Target(endpoint=None, region="us-east-1"), "fn", here=False)
+        run = function_runner(Target(endpoint=None, region="us-east-1"), "fn", here=False)
         with pytest.raises(ClientError):
             run({"type": "t"})
     finally:
         server.shutdown()
     assert len(hits) == 1
-    assert cli.INVOKE_CONFIG.read_timeout > 15 * 60  # longer than any function may run
+    assert INVOKE_CONFIG.read_timeout > 15 * 60  # longer than any function may run

@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from event_stream.tools import cli, dead_letters
+from event_stream.tools.cli.target import Target
 from event_stream.tools.errors import UserError
 from tests.conftest import load_fixture
 
@@ -156,11 +157,9 @@ def test_a_function_without_such_a_mapping_is_one_clear_error(cloud):
 
 
 def run_cli(cloud, monkeypatch, *args, runner=None):
-    monkeypatch.setattr(
-        cli, "resolve_target", lambda: cli.Target(endpoint=None, region="us-east-1")
-    )
+    monkeypatch.setattr(cli, "resolve_target", lambda: Target(endpoint=None, region="us-east-1"))
     if runner:
-        monkeypatch.setattr(cli, "function_runner", lambda target, name, here: runner)
+        monkeypatch.setattr(cli.dlq, "function_runner", lambda target, name, here: runner)
     return cli.main(["dlq", "--function", FUNCTION, *args])
 
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.tools.event_source_poller import Poller, read_status
+from event_stream.tools.local.event_source_poller import Poller, read_status
 
 RECORD = {"KinesisBatchInfo": {"shardId": "shardId-000000000000", "batchSize": 1}}
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from event_envelope import InvalidEvent
+from event_stream.lambda_src.event_envelope import InvalidEvent
 from tests.conftest import load_fixture
 from tests.functional.streams import STREAM, records_on
 
@@ -71,11 +71,28 @@ def test_botocores_info_lines_stay_out_of_the_functions_logs(kinesis, monkeypatc
     monkeypatch.setenv("STREAM_NAME", STREAM)
     import importlib
 
-    import handler as module
+    from event_stream.lambda_src import handler as module
 
     with caplog.at_level(logging.INFO):
         importlib.reload(module).publish({"type": "t"}, None)
     assert not [r for r in caplog.records if r.name.startswith("botocore")]
+
+
+@pytest.mark.parametrize("sdk_logger", ["botocore.endpoint", "urllib3.connectionpool"])
+def test_the_sdks_request_lines_stay_out_of_a_debug_stages_logs(
+    kinesis, monkeypatch, caplog, sdk_logger
+):
+    # On AWS each request would log "Starting new HTTPS connection" between the envelope and
+    # the result of a DEBUG stage; in-process moto sends no request, so write one as they do.
+    monkeypatch.setenv("STREAM_NAME", STREAM)
+    import importlib
+
+    from event_stream.lambda_src import handler as module
+
+    importlib.reload(module)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger(sdk_logger).debug("Starting new HTTP connection (1): localhost:4566")
+    assert not [r for r in caplog.records if r.name == sdk_logger]
 
 
 @pytest.mark.parametrize("case", INVALID, ids=[c["why"] for c in INVALID])
@@ -86,7 +103,7 @@ def test_publish_rejects_an_invalid_event_and_writes_nothing(handler, kinesis, c
 
 
 def test_client_is_created_once_per_container_and_never_retries_by_itself(handler):
-    from publisher import call_timeouts
+    from event_stream.lambda_src.publisher import call_timeouts
 
     client = handler._publisher.client
     handler.publish({"type": "t"}, None)
@@ -140,7 +157,7 @@ def test_record_limit_comes_from_the_environment(kinesis, monkeypatch):
     monkeypatch.setenv("MAX_RECORD_BYTES", "2048")
     import importlib
 
-    import handler as module
+    from event_stream.lambda_src import handler as module
 
     small = importlib.reload(module)
     with pytest.raises(InvalidEvent, match="record limit of 2048 bytes"):

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from event_stream.tools import local_aws_server
+from event_stream.tools.local import moto_fixes
 
 # What matters in a CDK template for both bugs: a parameter with a default that the
 # create call does not pass, and an output that refers to a stream.
@@ -37,7 +37,7 @@ TEMPLATE = {
 
 @pytest.fixture
 def fixed(monkeypatch):
-    for owner, attribute, replacement in local_aws_server.FIXES:
+    for owner, attribute, replacement in moto_fixes.FIXES:
         monkeypatch.setattr(owner, attribute, replacement)
 
 

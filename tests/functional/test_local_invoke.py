@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from event_stream.tools import local_invoke
+from event_stream.tools.local import runner as local_invoke
 from event_stream.tools.deployed import DeployedFunction
 
 CODE = """

@@ -64,5 +64,5 @@ def test_an_apps_own_module_named_like_a_lambda_file_stays_its_own(tmp_path, own
 
 def test_the_cli_loads_no_cdk_until_a_command_synthesizes(tmp_path):
     # aws_cdk costs about a second and prints jsii's banner on Node 20.
-    seen = probe(tmp_path, "import event_stream.tools.cli, event_stream.tools.local_aws_server")
+    seen = probe(tmp_path, "import event_stream.tools.cli, event_stream.tools.local.server")
     assert not [name for name in seen["added"] if name.startswith(("aws_cdk", "jsii"))]

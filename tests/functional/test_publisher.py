@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from botocore.exceptions import ClientError
 
-from event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, prepare, prepare_all
-from publisher import Publisher, chunked
+from event_stream.lambda_src.event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, prepare, prepare_all
+from event_stream.lambda_src.publisher import Publisher, chunked
 from tests.faults import FailRequests, ThrottleEntries
 from tests.functional.streams import STREAM, records_on
 
@@ -132,7 +132,7 @@ def test_non_retryable_entry_error_is_not_resent(kinesis):
 def test_handler_batch_lands_in_full_under_throttling(kinesis, monkeypatch):
     import importlib
 
-    import handler as module
+    from event_stream.lambda_src import handler as module
 
     monkeypatch.setenv("STREAM_NAME", STREAM)
     handler = importlib.reload(module)

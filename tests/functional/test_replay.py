@@ -8,7 +8,7 @@ import pytest
 
 from event_stream.tools.errors import UserError
 from event_stream.tools.replay import read_events, replay
-from publisher import Publisher
+from event_stream.lambda_src.publisher import Publisher
 from tests.conftest import load_fixture
 from tests.functional.streams import STREAM, records_on
 
@@ -89,7 +89,7 @@ SEPARATORS = "\u2028 \u2029 \u0085 \x1c \x1d \x1e \x0b \x0c"
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_replay_reads_back_what_tail_writes(tmp_path, newline):
-    from event_stream.tools.cli import tail_line
+    from event_stream.tools.cli.output import tail_line
 
     envelopes = [
         {

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from event_envelope import (
+from event_stream.lambda_src.event_envelope import (
     DEFAULT_MAX_RECORD_BYTES,
     MAX_PARTITION_KEY_CHARS,
     InvalidEvent,

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from event_consumer import EVENT_TYPES_ENV, UNREADABLE_METRIC, process
+from event_stream.lambda_src.event_consumer import EVENT_TYPES_ENV, UNREADABLE_METRIC, process
 from tests.conftest import load_fixture
 
 BATCH = load_fixture("kinesis-batch.json")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from event_stream.tools.event_filter import FilterError, matches, patterns_of, record_passes
+from event_stream.tools.local.event_filter import FilterError, matches, patterns_of, record_passes
 
 WEATHER = {
     "City": "Seattle",

@@ -1,7 +1,7 @@
 """An execution environment for one Lambda function: the Python runtime's part, here.
 
-Started by `local_invoke.Worker` as a child process with LAMBDA_TASK_ROOT set to the
-unpacked deployment zip: `python lambda_runner.py MODULE.FUNCTION [FUNCTION_NAME]` (the
+Started by `runner.Worker` as a child process with LAMBDA_TASK_ROOT set to the
+unpacked deployment zip: `python bootstrap.py MODULE.FUNCTION [FUNCTION_NAME]` (the
 name only tells `ps` whose worker it is). Each line on stdin is one invocation,
 `{"event": ..., "requestId": ...}`; each answer is one line on stdout, `{"result": ...}`
 or `{"errorType": ..., "errorMessage": ...}`, with `"logs"`: the lines the invocation

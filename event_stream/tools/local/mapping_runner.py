@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from event_stream.tools.event_filter import patterns_of, record_passes
-from event_stream.tools.kinesis_event import epoch_seconds, lambda_event, on_failure_record
-from event_stream.tools.local_invoke import Invocation
+from event_stream.tools.local.event_filter import patterns_of, record_passes
+from event_stream.tools.local.kinesis_event import epoch_seconds, lambda_event, on_failure_record
+from event_stream.tools.local.runner import Invocation
 from event_stream.tools.stream_reader import IDLE_INTERVAL, PAGE_LIMIT, READ_INTERVAL, list_shards
 
 RETRY_DELAY = 0.1  # between attempts at a failed batch (not documented by AWS)

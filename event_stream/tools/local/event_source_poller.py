@@ -5,7 +5,7 @@ Once a second it lists the event source mappings of the local Lambda API, so a d
 update or destroy of a consumer stack is seen within a second: each enabled Kinesis mapping
 gets a `MappingRunner`; a disabled one is stopped and keeps its checkpoints, so enabling it
 again resumes where it stopped; a deleted one is forgotten. Each runner invokes the
-function's deployed code in a warm worker (`local_invoke.Worker`), replaced when the code
+function's deployed code in a warm worker (`runner.Worker`), replaced when the code
 or the configuration changes, and ships its log lines to the function's log group. What
 every mapping is doing is written to `poller.json` beside the server's state, for
 `local status`.
@@ -22,10 +22,10 @@ from typing import Any
 
 from botocore.config import Config
 
-from event_stream.tools import local_aws
+from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.deployed import DeployedFunction, fetch_function
-from event_stream.tools.local_invoke import Invocation, Worker, ship_logs
-from event_stream.tools.mapping_runner import MappingRunner, MappingSettings
+from event_stream.tools.local.runner import Invocation, Worker, ship_logs
+from event_stream.tools.local.mapping_runner import MappingRunner, MappingSettings
 
 DISCOVERY_INTERVAL = 1.0
 STATUS_FILE = "poller.json"

@@ -25,7 +25,7 @@ ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 STATE_DIR = Path(".local-aws")  # relative: the current folder's
 START_TIMEOUT = 15.0
-SERVER_MODULE = "event_stream.tools.local_aws_server"  # moto_server with the project's fixes
+SERVER_MODULE = "event_stream.tools.local.server"  # moto_server with the project's fixes
 
 
 class LocalAwsError(RuntimeError):

@@ -3,7 +3,7 @@ local AWS's invokes, `dlq --redrive` and the event source poller).
 
 moto cannot run Lambda code without Docker, so on the local AWS this is how a function
 runs: the exact zip that was deployed, with its handler, environment, timeout and region,
-in a child process (`lambda_runner.py`) whose boto3 calls go to the same endpoint. A
+in a child process (`bootstrap.py`) whose boto3 calls go to the same endpoint. A
 `Worker` is one execution environment: it stays warm across invocations, as Lambda reuses
 one, and is replaced after a timeout or a crash, as Lambda replaces one. The log lines an
 invocation writes can be put in the function's log group, so `logs` shows them.
@@ -29,7 +29,7 @@ from typing import Any
 
 from event_stream.tools.deployed import DeployedFunction
 
-RUNNER = Path(__file__).resolve().parent / "lambda_runner.py"
+RUNNER = Path(__file__).resolve().parent / "bootstrap.py"
 INTERPRETER_START = 5  # seconds for Python and the handler's imports before the first run
 
 

@@ -1,27 +1,15 @@
-"""moto_server with the fixes the CDK development loop needs, and the event source poller
-that runs deployed consumers: the embedded local AWS.
-
-Run as `python -m event_stream.tools.local_aws_server -H 127.0.0.1 -p PORT --state-dir DIR`
-(what `local up` does). Each fix names the moto behaviour it corrects;
-tests/functional/test_local_aws_fixes.py keeps a test and a canary per fix, so a moto
-upgrade that changes the behaviour is seen at once.
+"""The moto fixes the CDK development loop needs, each naming the moto 5.2.5 behaviour it
+corrects. tests/functional/test_local_aws_fixes.py keeps a test and a canary per fix, so a
+moto upgrade that changes the behaviour is seen at once.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import signal
-import sys
-from pathlib import Path
 from typing import Any
 
 from moto.awslambda import models as awslambda
 from moto.cloudformation import models as cloudformation
 from moto.kinesis import models as kinesis
-
-from event_stream.tools.event_source_poller import Poller
-from event_stream.tools.local_aws import ACCOUNT, REGION, endpoint_url
 
 
 def _previous_parameter_value(instance: Any, key: str) -> Any:
@@ -134,39 +122,3 @@ def apply_fixes() -> None:
     """Patch moto in this process; idempotent."""
     for owner, attribute, replacement in FIXES:
         setattr(owner, attribute, replacement)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Start moto_server with the fixes applied and the event source poller beside it.
-
-    Arguments as moto_server's (`-H HOST -p PORT`), plus `--state-dir DIR` for the
-    poller's status file.
-    """
-    args = list(argv if argv is not None else sys.argv[1:])
-    state_dir = Path(".local-aws")
-    if "--state-dir" in args:
-        at = args.index("--state-dir")
-        state_dir = Path(args[at + 1])
-        del args[at : at + 2]
-    port = args[args.index("-p") + 1] if "-p" in args else "5000"
-    apply_fixes()
-    poller = Poller(
-        endpoint_url(int(port)), account=ACCOUNT, region=REGION, state_dir=state_dir
-    ).start()
-
-    def stop(signum: int, frame: Any) -> None:
-        poller.stop()  # its workers are this process's children: end them first
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    # One access-log line per request would bury moto.log under the poller's own calls
-    # (several a second); warnings and errors still go there.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from moto.server import main as moto_main
-
-    moto_main(args)
-
-
-if __name__ == "__main__":
-    main()

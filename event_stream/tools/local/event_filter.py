@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from event_stream.tools.kinesis_event import epoch_seconds
+from event_stream.tools.local.kinesis_event import epoch_seconds
 
 _MISSING = object()
 _NUMERIC: dict[str, Callable[[float, float], bool]] = {

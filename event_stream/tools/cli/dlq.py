@@ -1,0 +1,78 @@
+"""`dlq --function NAME [--redrive]`: a stream processor's failed batches, with their events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from event_stream.tools import dead_letters
+from event_stream.tools.cli.invoke import function_runner
+from event_stream.tools.cli.target import Target
+from event_stream.tools.errors import UserError
+
+
+def register(commands: Any) -> None:
+    dlq = commands.add_parser(
+        "dlq", help="a stream processor's failed batches, with their events; --redrive them"
+    )
+    dlq.add_argument("--function", required=True, help="the stream processor's function name")
+    dlq.add_argument(
+        "--redrive",
+        action="store_true",
+        help="invoke the function again with each batch; delete the message if it succeeds",
+    )
+    dlq.set_defaults(run=run, needs_target=True, stage=None)
+
+
+def run(args: argparse.Namespace) -> None:
+    from event_stream.tools.local.kinesis_event import lambda_event
+
+    target: Target = args.target
+    sqs = target.client("sqs")
+    consumer = dead_letters.consumer_of(target.client("lambda"), sqs, args.function)
+    messages = dead_letters.receive_all(sqs, consumer.queue_url)
+    if not messages:
+        print(f"no failed batches in the dead-letter queue of {args.function}", file=sys.stderr)
+        return
+    kinesis = target.client("kinesis")
+    if args.redrive:
+        role = target.client("lambda").get_function_configuration(FunctionName=args.function)[
+            "Role"
+        ]
+        invoke_function = function_runner(target, args.function, here=False)
+
+        def invoke(batch: dead_letters.FailedBatch) -> tuple[Any, dict[str, Any] | None]:
+            return invoke_function(
+                lambda_event(
+                    batch.records,
+                    shard_id=batch.shard_id,
+                    stream_arn=batch.stream_arn,
+                    region=target.region,
+                    role_arn=role,
+                )
+            )
+
+    deleted: set[str] = set()
+    failed = 0
+    try:
+        for message in messages:
+            batch = dead_letters.failed_batch(kinesis, consumer, message)
+            if not args.redrive:
+                print(json.dumps(batch.summary(), ensure_ascii=False), flush=True)
+                continue
+            succeeded, what = dead_letters.redrive(batch, invoke)
+            if succeeded:
+                sqs.delete_message(QueueUrl=consumer.queue_url, ReceiptHandle=batch.receipt_handle)
+                deleted.add(batch.message_id)
+            else:
+                failed += 1
+            result = {"messageId": batch.message_id, "redriven": succeeded, "result": what}
+            print(json.dumps(result), flush=True)
+    finally:  # whatever was not redriven stays in the queue, visible again at once
+        for message in messages:
+            if message["MessageId"] not in deleted:
+                dead_letters.release(sqs, consumer.queue_url, message)
+    if failed:
+        raise UserError(f"{failed} of the failed batches could not be redriven; they stay queued")

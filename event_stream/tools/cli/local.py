@@ -1,0 +1,59 @@
+"""`local up|down|status`: the embedded local AWS and the mappings its poller runs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from event_stream.tools.errors import UserError
+from event_stream.tools.local import launcher
+
+
+def register(commands: Any) -> None:
+    local = commands.add_parser("local", help="start, stop or check the embedded local AWS")
+    local.add_argument("action", choices=["up", "down", "status"])
+    local.add_argument("--port", type=int, default=launcher.DEFAULT_PORT)
+    local.set_defaults(run=run, needs_target=False)
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.action == "up":
+        running = launcher.start(args.port)
+        print(f"local AWS running at {running.endpoint} (pid {running.pid})")
+        print(f"point tools at it with: export AWS_ENDPOINT_URL={running.endpoint}")
+    elif args.action == "down":
+        stopped = launcher.stop()
+        print(f"local AWS stopped (pid {stopped.pid})" if stopped else "no local AWS was running")
+    else:
+        running = launcher.status()
+        if running is None:
+            raise UserError(
+                "no local AWS is running (start it with: python -m event_stream local up)"
+            )
+        print(f"local AWS running at {running.endpoint} (pid {running.pid})")
+        _print_poller_status()
+
+
+def _print_poller_status() -> None:
+    """Each event source mapping the local AWS runs: shards, checkpoint, backlog, result."""
+    from event_stream.tools.local.event_source_poller import read_status
+
+    status = read_status(launcher.STATE_DIR)
+    if status is None:
+        return
+    if status.get("problem"):
+        print(f"event source poller: {status['problem']}")
+    if not status["mappings"]:
+        print("no Kinesis event source mappings")
+    for mapping in status["mappings"]:
+        print(
+            f"mapping {mapping['uuid']}: {mapping['stream']} -> {mapping['function']} "
+            f"({mapping['state']})"
+        )
+        for shard in mapping["shards"]:
+            details = [f"checkpoint {shard.get('checkpoint') or '-'}"]
+            if "recordsBehind" in shard:
+                details.append(f"{shard['recordsBehind']} records read and waiting")
+            if shard.get("lastResult"):
+                details.append(f"last result: {shard['lastResult']}")
+            print(f"  {shard['shardId']}: " + ", ".join(details))

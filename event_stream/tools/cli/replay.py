@@ -1,0 +1,65 @@
+"""`replay --stage S FILE.jsonl [--rate N]`: publish a file of events in batches."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from event_stream.tools.cli.output import tail_line
+from event_stream.tools.cli.target import Target, deployed_stage, staged_command
+from event_stream.tools.deployed import output
+from event_stream.tools.errors import UserError
+
+
+def register(commands: Any) -> None:
+    replay = staged_command(commands, "replay", "publish a JSON Lines file of events in batches", run)
+    replay.add_argument("file", help="one event object per line")
+    replay.add_argument("--rate", type=float, help="at most this many events per second")
+
+
+def run(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from event_stream.lambda_src import event_envelope, publisher
+    from event_stream.tools import replay
+
+    if args.rate is not None and args.rate <= 0:
+        raise UserError(f"--rate must be a positive number of events per second, got {args.rate}")
+    events = replay.read_events(Path(args.file))
+    stack = deployed_stage(args)
+    stream_name = output(stack, "streamName")
+    target: Target = args.target
+    config = target.client("lambda").get_function_configuration(
+        FunctionName=output(stack, "publishBatchFunctionName")
+    )
+    # The stage's record limit, as its functions were told it (absent: the Kinesis default).
+    variables = config.get("Environment", {}).get("Variables", {})
+    max_record_bytes = int(
+        variables.get("MAX_RECORD_BYTES", event_envelope.DEFAULT_MAX_RECORD_BYTES)
+    )
+    put = publisher.Publisher(target.client("kinesis"), stream_name)
+    with tqdm(total=len(events), unit="event", file=sys.stderr, disable=None) as bar:
+        summary = replay.replay(
+            events,
+            put,
+            region=target.region,
+            max_record_bytes=max_record_bytes,
+            rate=args.rate,
+            progress=bar.update,
+        )
+    rate = summary.sent / summary.elapsed if summary.elapsed else float(summary.sent)
+    print(
+        f"sent {summary.sent}, failed {len(summary.failed)}, "
+        f"elapsed {summary.elapsed:.2f} s ({rate:.0f} events/s) to {stream_name}"
+    )
+    if summary.failed:
+        # The envelopes as built, ids included: replaying this file re-sends the same ids,
+        # so a consumer can tell a copy from a new event.
+        retry = Path(args.file).with_suffix(".failed.jsonl")
+        retry.write_text("".join(tail_line(e) + "\n" for e in summary.failed), encoding="utf-8")
+        raise UserError(
+            f"{len(summary.failed)} events could not be published; they are in {retry} "
+            "with their ids: replay that file to retry them"
+        )

@@ -1,0 +1,39 @@
+"""`tail --stage S [--from trim-horizon|latest] [--follow]`: the stream's envelopes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from event_stream.tools import stream_reader
+from event_stream.tools.cli.output import tail_line
+from event_stream.tools.cli.target import deployed_stage, staged_command
+from event_stream.tools.deployed import output
+
+
+def register(commands: Any) -> None:
+    tail = staged_command(commands, "tail", "print the stream's events, one JSON object a line", run)
+    tail.add_argument(
+        "--from", dest="start", choices=["trim-horizon", "latest"], default="trim-horizon"
+    )
+    tail.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
+
+
+def run(args: argparse.Namespace) -> None:
+    stream_name = output(deployed_stage(args), "streamName")
+    start = "LATEST" if args.start == "latest" else "TRIM_HORIZON"
+    kinesis = args.target.client("kinesis")
+    try:
+        for _shard, envelope in stream_reader.read(
+            kinesis, stream_name, start=start, follow=args.follow
+        ):
+            if isinstance(envelope, bytes):
+                print(
+                    f"skipped a record that is not an event envelope: {envelope[:80]!r}",
+                    file=sys.stderr,
+                )
+            else:
+                print(tail_line(envelope), flush=True)
+    except KeyboardInterrupt:
+        pass
