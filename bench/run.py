@@ -25,14 +25,16 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import consumers  # bench/consumers.py: the script's own folder is on sys.path
+
+from event_stream.lambda_src import event_envelope, publisher
+from event_stream.runtime import LAMBDA_SRC
+from event_stream.tools.cdk_cli import QUIET_ENV, cdk_executable
+from event_stream.tools.local import launcher as local_aws
+
+# The checkout this script sits in: the app it synthesizes and the CDK CLI it pins.
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # bench/ runs as a script from anywhere
-
-import consumers  # noqa: E402  (bench/consumers.py, beside this script)
-
-from event_stream.runtime import LAMBDA_SRC, event_envelope, publisher  # noqa: E402
-from event_stream.tools.local import launcher as local_aws  # noqa: E402
-from event_stream.tools.cdk_cli import CDK, QUIET_ENV  # noqa: E402
+CDK = cdk_executable(ROOT)
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "test",
@@ -191,8 +193,7 @@ def throughput(client_factory, singles: int, batched: int, runs: int) -> dict:
             client.delete_stream(StreamName="bench-throughput")
         client.create_stream(StreamName="bench-throughput", ShardCount=1)
 
-    sys.path.insert(0, str(LAMBDA_SRC))
-    import handler
+    from event_stream.lambda_src import handler
 
     handler = importlib.reload(handler)  # a client for this endpoint
     events = [dict(EVENT, n=i) for i in range(batched)]

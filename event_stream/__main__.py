@@ -17,7 +17,7 @@ def run(argv: list[str] | None = None) -> int:
         if package not in TOOL_PACKAGES:
             raise
         print(
-            f"error: the developer tools need {package}, which comes with the 'local' extra: "
+            f"error: the developer tools need the 'local' extra (no module named {package!r}): "
             'pip install "cncb-event-stream[local]"',
             file=sys.stderr,
         )

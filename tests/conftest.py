@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The checkout the tests run from, and its pinned CDK CLI (`npm ci`).
+ROOT = Path(__file__).resolve().parent.parent
 
 # Before anything imports aws_cdk: silence jsii's Node end-of-life banner.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")

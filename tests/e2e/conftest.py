@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from event_stream.tools.cdk_cli import QUIET_ENV, cdk_executable
 from event_stream.tools.local import launcher as local_aws
-from event_stream.tools.cdk_cli import CDK, QUIET_ENV, ROOT
+from tests.conftest import ROOT
+
+CDK = cdk_executable(ROOT)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

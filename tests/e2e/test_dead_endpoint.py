@@ -18,8 +18,8 @@ import pytest
 
 from event_stream.construct import PUBLISH_BATCH_TIMEOUT, PUBLISH_TIMEOUT
 from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES
-from event_stream.tools.local import runner as local_invoke
 from event_stream.tools.deployed import DeployedFunction
+from event_stream.tools.local import runner as local_invoke
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from event_stream.tools.cdk_cli import CDK, QUIET_ENV, ROOT
-from tests.conftest import FIXTURES
+from event_stream.tools.cdk_cli import QUIET_ENV, cdk_executable
+from tests.conftest import FIXTURES, ROOT
+
+CDK = cdk_executable(ROOT)
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -37,6 +40,12 @@ def fresh(tmp_path_factory) -> Path:
         str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=venv.parent
     )
     (Path(site.strip()) / "borrowed-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    # With WITHOUT_EXTRA=1 the borrowed developer-tool packages cannot be imported: the venv
+    # then has what `pip install <repo>` alone would give.
+    (Path(site.strip()) / "without-extra.pth").write_text(
+        "import os, sys; os.environ.get('WITHOUT_EXTRA') and sys.modules.update("
+        "dict.fromkeys(('boto3', 'botocore', 'moto', 'tqdm')))\n"
+    )
     run(
         str(python),
         "-m",
@@ -51,19 +60,44 @@ def fresh(tmp_path_factory) -> Path:
     return python
 
 
-def test_the_package_declares_what_the_library_and_tools_need(fresh):
+def declared(fresh: Path, extra: str | None) -> set[str]:
+    """The package's declared requirements: the library's, or those an extra adds."""
     requires = run(
         str(fresh),
         "-c",
         "from importlib.metadata import requires; print('\\n'.join(requires('cncb-event-stream')))",
         cwd=fresh.parent,
     )
-    names = {
-        line.split(">")[0].split("=")[0].split("[")[0].split("<")[0]
-        for line in requires.split("\n")
-        if line
-    }
-    assert {"aws-cdk-lib", "constructs", "boto3", "moto", "tqdm"} <= names
+    names = set()
+    for line in filter(None, requires.split("\n")):
+        requirement, _, marker = line.partition(";")
+        wanted = not marker if extra is None else f'extra == "{extra}"' in marker
+        if wanted:
+            names.add(re.split(r"[<>=\[ ]", requirement.strip())[0])
+    return names
+
+
+def test_the_library_depends_on_aws_cdk_lib_and_constructs_only(fresh):
+    assert declared(fresh, None) == {"aws-cdk-lib", "constructs"}
+
+
+def test_the_local_extra_brings_the_developer_tools(fresh):
+    assert declared(fresh, "local") == {"boto3", "moto", "tqdm"}
+
+
+def test_the_cli_without_the_extra_names_it_in_one_line(fresh):
+    result = subprocess.run(
+        [str(fresh.parent / "event-stream"), "local", "status"],
+        cwd=fresh.parent,
+        env={**os.environ, "WITHOUT_EXTRA": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: the developer tools need the 'local' extra")
+    assert line.endswith('pip install "cncb-event-stream[local]"')
 
 
 def test_the_lambda_files_are_package_data_outside_this_folder(fresh):
@@ -90,7 +124,8 @@ def test_cdk_synth_of_a_consumer_app_outside_this_folder(fresh, tmp_path):
     shutil.copytree(FIXTURES / "installed_app", app, dirs_exist_ok=True)
     # A consumer's own module named like one of the Lambda files must stay its own.
     (app / "handler.py").write_text("OWN = True\n")
-    env = {**os.environ, **QUIET_ENV}
+    # Without the extra: the synth must need neither boto3 nor the tools.
+    env = {**os.environ, **QUIET_ENV, "WITHOUT_EXTRA": "1"}
     env.pop("PYTHONPATH", None)
     run(
         str(CDK),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,44 @@ def test_good_stage_writes_its_template(tmp_path):
     result = run_app({"stage": "john"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "cncb-event-stream-john.template.json").exists()
+
+
+# Runs a CDK app as `cdk synth` would, where boto3 and botocore cannot be imported (as on a
+# CI image with aws-cdk-lib alone), and lists any AWS SDK module the synth loaded anyway.
+WITHOUT_AWS_SDK = """
+import runpy, sys
+sys.modules.update(dict.fromkeys(("boto3", "botocore")))  # `import boto3` now fails
+runpy.run_path("app.py", run_name="__main__")
+print([name for name, module in sys.modules.items() if module and name.startswith("boto")])
+"""
+
+
+@pytest.mark.parametrize(
+    "app_dir,template",
+    [
+        (ROOT, "cncb-event-stream-john.template.json"),
+        # A consumer app using every construct: EventStream(Stack), StreamProcessor, import_stream.
+        (ROOT / "tests" / "fixtures" / "installed_app", "consumer-elsewhere.template.json"),
+    ],
+    ids=["app", "consumer-app"],
+)
+def test_synth_imports_no_aws_sdk(app_dir, template, tmp_path):
+    if app_dir != ROOT:  # the consumer app expects a module of its own named handler.py
+        app_dir = shutil.copytree(app_dir, tmp_path / "app")
+        (app_dir / "handler.py").write_text("OWN = True\n")
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({"stage": "john"}),
+        "CDK_OUTDIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_AWS_SDK],
+        cwd=app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / template).exists()

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from event_stream.tools.local import runner as local_invoke
 from event_stream.tools.deployed import DeployedFunction
+from event_stream.tools.local import runner as local_invoke
 
 CODE = """
 import logging, os, time

@@ -16,8 +16,8 @@ import pytest
 from moto import mock_aws
 
 from event_stream.tools.local import mapping_runner
-from event_stream.tools.local.runner import Invocation
 from event_stream.tools.local.mapping_runner import MappingRunner, MappingSettings
+from event_stream.tools.local.runner import Invocation
 
 STREAM = "runner-s1"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:consumer-dlq"

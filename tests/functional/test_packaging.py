@@ -66,3 +66,28 @@ def test_the_cli_loads_no_cdk_until_a_command_synthesizes(tmp_path):
     # aws_cdk costs about a second and prints jsii's banner on Node 20.
     seen = probe(tmp_path, "import event_stream.tools.cli, event_stream.tools.local.server")
     assert not [name for name in seen["added"] if name.startswith(("aws_cdk", "jsii"))]
+
+
+LAMBDA_MODULES = ("handler", "publisher", "event_envelope", "event_consumer", "metrics")
+
+
+def test_each_lambda_module_has_one_name_in_a_process_that_uses_everything(tmp_path):
+    # Library, tools and the Lambda code side by side: an `except InvalidEvent` written on
+    # one side must catch what the other side raises, so each module loads once.
+    seen = probe(
+        tmp_path,
+        "import os; os.environ.setdefault('AWS_DEFAULT_REGION', 'us-east-1')\n"
+        "from event_stream import StreamProcessor\n"
+        "import event_stream.tools.cli, event_stream.tools.local.server\n"
+        "from event_stream.lambda_src import handler, event_consumer",
+    )
+    assert [name for name in seen["added"] if name in LAMBDA_MODULES] == []
+    assert {f"event_stream.lambda_src.{name}" for name in LAMBDA_MODULES} <= set(seen["added"])
+
+
+def test_the_repository_holds_no_symbolic_link():
+    root = Path(__file__).resolve().parents[2]
+    tracked = subprocess.run(
+        ["git", "ls-files", "-s"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert [line for line in tracked.splitlines() if line.startswith("120000")] == []

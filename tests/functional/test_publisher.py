@@ -11,7 +11,12 @@ from types import SimpleNamespace
 import pytest
 from botocore.exceptions import ClientError
 
-from event_stream.lambda_src.event_envelope import PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, prepare, prepare_all
+from event_stream.lambda_src.event_envelope import (
+    PUT_RECORDS_MAX_BYTES,
+    PUT_RECORDS_MAX_RECORDS,
+    prepare,
+    prepare_all,
+)
 from event_stream.lambda_src.publisher import Publisher, chunked
 from tests.faults import FailRequests, ThrottleEntries
 from tests.functional.streams import STREAM, records_on

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from event_stream.lambda_src.publisher import Publisher
 from event_stream.tools.errors import UserError
 from event_stream.tools.replay import read_events, replay
-from event_stream.lambda_src.publisher import Publisher
 from tests.conftest import load_fixture
 from tests.functional.streams import STREAM, records_on
 

@@ -14,7 +14,9 @@ from event_stream.tools.errors import UserError
 
 
 def register(commands: Any) -> None:
-    replay = staged_command(commands, "replay", "publish a JSON Lines file of events in batches", run)
+    replay = staged_command(
+        commands, "replay", "publish a JSON Lines file of events in batches", run
+    )
     replay.add_argument("file", help="one event object per line")
     replay.add_argument("--rate", type=float, help="at most this many events per second")
 

@@ -13,7 +13,9 @@ from event_stream.tools.deployed import output
 
 
 def register(commands: Any) -> None:
-    tail = staged_command(commands, "tail", "print the stream's events, one JSON object a line", run)
+    tail = staged_command(
+        commands, "tail", "print the stream's events, one JSON object a line", run
+    )
     tail.add_argument(
         "--from", dest="start", choices=["trim-horizon", "latest"], default="trim-horizon"
     )

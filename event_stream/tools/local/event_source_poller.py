@@ -22,10 +22,10 @@ from typing import Any
 
 from botocore.config import Config
 
-from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.deployed import DeployedFunction, fetch_function
-from event_stream.tools.local.runner import Invocation, Worker, ship_logs
+from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.local.mapping_runner import MappingRunner, MappingSettings
+from event_stream.tools.local.runner import Invocation, Worker, ship_logs
 
 DISCOVERY_INTERVAL = 1.0
 STATUS_FILE = "poller.json"
