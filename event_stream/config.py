@@ -8,12 +8,22 @@ module without paying for the CDK.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from event_stream.checks import (
+    ConfigError,
+    check_bool,
+    check_int,
+    check_log_level,
+    check_log_retention_days,
+    check_name,
+    check_topic_arn,
+)
 from event_stream.lambda_src import event_envelope
+
+__all__ = ["ConfigError", "StageConfig"]
 
 DEFAULT_SERVICE = "cncb-event-stream"
 DEFAULT_STAGE = "dev"
@@ -34,40 +44,8 @@ MIN_RECORD_BYTES = 1024
 MAX_RECORD_BYTES = event_envelope.LARGEST_MAX_RECORD_BYTES
 DEFAULT_RECORD_BYTES = event_envelope.DEFAULT_MAX_RECORD_BYTES
 
-# The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
-ARN_TOPIC_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
-
 # Outputs exported for other stacks; the function names are outputs for people and tools only.
 EXPORTED_OUTPUT_KEYS = ("streamName", "streamArn")
-
-
-class ConfigError(ValueError):
-    """A context value that cannot make a valid stack; the message is one line for the user."""
 
 
 def stack_name(stage: str, service: str = DEFAULT_SERVICE) -> str:
@@ -162,25 +140,10 @@ class StageConfig:
         check_int("maxRecordBytes", self.max_record_bytes, MIN_RECORD_BYTES, MAX_RECORD_BYTES)
         check_bool("retainStream", self.retain_stream)
         check_bool("tracing", self.tracing)
-        if self.log_retention_days not in LOG_RETENTION_DAYS or isinstance(
-            self.log_retention_days, bool
-        ):
-            raise ConfigError(
-                f"invalid logRetentionDays {self.log_retention_days!r}: must be one of "
-                f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
-            )
-        if self.log_level not in LOG_LEVELS:
-            raise ConfigError(
-                f"invalid logLevel {self.log_level!r}: must be one of {', '.join(LOG_LEVELS)}"
-            )
-        if self.alarm_topic_arn is not None and not (
-            isinstance(self.alarm_topic_arn, str)
-            and re.fullmatch(ARN_TOPIC_PATTERN, self.alarm_topic_arn)
-        ):
-            raise ConfigError(
-                f"invalid alarmTopicArn {self.alarm_topic_arn!r}: must be an SNS topic ARN "
-                "(arn:aws:sns:<region>:<account>:<name>)"
-            )
+        check_log_retention_days("logRetentionDays", self.log_retention_days)
+        check_log_level("logLevel", self.log_level)
+        if self.alarm_topic_arn is not None:
+            check_topic_arn("alarmTopicArn", self.alarm_topic_arn)
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> StageConfig:
@@ -262,21 +225,3 @@ def _coerce(key: str, value: Any, cls: type) -> Any:
         except ValueError:
             raise ConfigError(f"invalid {key} {value!r}: must be a whole number") from None
     return value
-
-
-def check_name(what: str, value: Any, pattern: str, in_words: str) -> None:
-    """`ConfigError` unless `value` is a string matching `pattern`."""
-    if not isinstance(value, str) or not re.fullmatch(pattern, value):
-        raise ConfigError(f"invalid {what} {value!r}: must match {pattern} ({in_words})")
-
-
-def check_int(key: str, value: Any, low: int, high: int) -> None:
-    """`ConfigError` unless `value` is an int (not a bool) from `low` to `high`."""
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigError(f"invalid {key} {value!r}: must be a whole number from {low} to {high}")
-
-
-def check_bool(key: str, value: Any) -> None:
-    """`ConfigError` unless `value` is a bool."""
-    if not isinstance(value, bool):
-        raise ConfigError(f"invalid {key} {value!r}: must be true or false")

@@ -147,4 +147,4 @@ class EventStream(Construct):
                     1,
                 )
             )
-        return alarms(self, watched, topic_arn=self.config.alarm_topic_arn)
+        return alarms(self, watched, topic=self.config.alarm_topic_arn)

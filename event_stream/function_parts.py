@@ -94,13 +94,14 @@ def alarms(
     scope: Construct,
     watched: list[tuple[str, cloudwatch.IMetric, str, float]],
     *,
-    topic_arn: str | None,
+    topic: sns.ITopic | str | None,
 ) -> list[cloudwatch.Alarm]:
     """One alarm per `(id, metric, description, threshold)`: at or over the threshold in one
-    period, missing data is fine; each notifies the SNS topic `topic_arn` when given."""
+    period, missing data is fine; each notifies `topic` (an ITopic or a topic ARN) if given."""
     action = None
-    if topic_arn:
-        topic = sns.Topic.from_topic_arn(scope, "AlarmTopic", topic_arn)
+    if isinstance(topic, str):
+        topic = sns.Topic.from_topic_arn(scope, "AlarmTopic", topic)
+    if topic is not None:
         action = cloudwatch_actions.SnsAction(topic)
     created = []
     for name, metric, description, threshold in watched:

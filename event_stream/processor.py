@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,16 @@ from aws_cdk import (
     Validations,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from event_stream.function_parts import ALARM_PERIOD, alarms, logged_function
 from event_stream.imports import import_stream
-from event_stream.processor_config import DEFAULT_CONSUMER_SERVICE, ProcessorConfig
+from event_stream.processor_config import ProcessorConfig
 from event_stream.runtime import CONSUMER_RUNTIME_FILES, LAMBDA_SRC, event_consumer, metrics
 
 
@@ -42,8 +45,52 @@ class StreamProcessor(Construct):
 
     `StreamProcessor(self, "Listener", stage="john", name="listener", code_dir="listener",
     handler="handler.handler", event_types=["thing-created"])` deploys
-    `<service>-john-listener`. Any field of `ProcessorConfig` may be passed as a keyword.
-    Attributes: `function`, `dead_letter_queue`, `event_source_mapping`, `alarms`, `config`.
+    `<service>-john-listener`. Attributes: `function`, `dead_letter_queue`,
+    `event_source_mapping`, `stream`, `alarms`, `config` (the validated `ProcessorConfig`).
+
+    :param stage: the stage whose stream is read (its exports, unless `stream` is given).
+    :param name: the processor's name: function `<service>-<stage>-<name>`.
+    :param code_dir: the folder with the handler module; the consumer runtime
+        (`event_consumer.py`, `event_envelope.py`, `metrics.py`) is shipped beside it.
+    :param handler: `module.function` in `code_dir`.
+    :param event_types: the envelope types to receive, as a filter on `data.type` (events of
+        other types never invoke the function). Default: every event.
+    :param service: the consumer's own service name, the first word of its names.
+        Default: `cncb-stream-processor`.
+    :param stream: an existing stream to read instead of the stage's export (any `IStream`).
+        Default: the stage's stream, imported with `Fn::ImportValue`.
+    :param stream_service: the service of the stream's stack, for the import.
+        Default: `cncb-event-stream`.
+    :param batch_size: records per invocation, 1 to 10,000. Default: 100.
+    :param starting_position: where a new mapping starts reading. Default:
+        `StartingPosition.TRIM_HORIZON` (every record the stream still has, so a new
+        consumer misses nothing published before its first deploy).
+    :param starting_position_timestamp: with `StartingPosition.AT_TIMESTAMP` only (epoch s).
+    :param max_batching_window: how long to gather records before invoking, up to 5
+        minutes. Default: no wait (lowest latency).
+    :param retry_attempts: retries of a failed batch before it goes to the dead-letter
+        queue, 0 to 10,000. Default: 5 (Lambda's own default retries until the records
+        expire, blocking the shard behind one poison record).
+    :param max_record_age: records older than this are not retried but dead-lettered, 60 s
+        to 7 days. Default: 6 hours (the failed batch's coordinates reach the queue while the
+        records are still on a 24-hour stream, so `dlq` can fetch them).
+    :param bisect_batch_on_error: split a batch whose invocation failed, to isolate a poison
+        record. Default: True.
+    :param report_batch_item_failures: let the handler report the first failed record, so
+        only the records from it on are retried. Default: True.
+    :param parallelization_factor: concurrent batches per shard, 1 to 10 (order is kept
+        per partition key). Default: 1.
+    :param timeout: the function's timeout, up to 15 minutes. Default: 30 seconds.
+    :param memory_size: MB, 128 to 10,240. Default: 256.
+    :param log_level: the function's application log level (DEBUG, INFO, WARN, ERROR).
+        Default: INFO.
+    :param log_retention_days: a retention CloudWatch Logs accepts. Default: 30.
+    :param iterator_age_alarm: alarm when the function falls this far behind the stream.
+        Default: 1 hour.
+    :param alarm_topic: where the alarms notify: an `ITopic` or a topic ARN (a token from
+        the same app is fine). Default: no notification.
+    :param tracing: X-Ray active tracing. Default: False.
+    :param environment: extra environment variables for the function. Default: none.
     """
 
     def __init__(
@@ -55,22 +102,61 @@ class StreamProcessor(Construct):
         name: str,
         code_dir: str | Path,
         handler: str,
-        event_types: tuple[str, ...] | list[str] = (),
-        service: str = DEFAULT_CONSUMER_SERVICE,
-        **options: Any,
+        event_types: Sequence[str] = (),
+        service: str | None = None,
+        stream: kinesis.IStream | None = None,
+        stream_service: str | None = None,
+        batch_size: int | None = None,
+        starting_position: lambda_.StartingPosition | None = None,
+        starting_position_timestamp: float | None = None,
+        max_batching_window: Duration | None = None,
+        retry_attempts: int | None = None,
+        max_record_age: Duration | None = None,
+        bisect_batch_on_error: bool | None = None,
+        report_batch_item_failures: bool | None = None,
+        parallelization_factor: int | None = None,
+        timeout: Duration | None = None,
+        memory_size: int | None = None,
+        log_level: str | None = None,
+        log_retention_days: int | None = None,
+        iterator_age_alarm: Duration | None = None,
+        alarm_topic: sns.ITopic | str | None = None,
+        tracing: bool | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # What the caller gave; ProcessorConfig holds the defaults and checks every value.
+        given = {
+            "service": service,
+            "stream_service": stream_service,
+            "batch_size": batch_size,
+            "starting_position": starting_position,
+            "starting_position_timestamp": starting_position_timestamp,
+            "max_batching_window": max_batching_window,
+            "retry_attempts": retry_attempts,
+            "max_record_age": max_record_age,
+            "bisect_batch_on_error": bisect_batch_on_error,
+            "report_batch_item_failures": report_batch_item_failures,
+            "parallelization_factor": parallelization_factor,
+            "timeout": timeout,
+            "memory_size": memory_size,
+            "log_level": log_level,
+            "log_retention_days": log_retention_days,
+            "iterator_age_alarm": iterator_age_alarm,
+            "alarm_topic": alarm_topic,
+            "tracing": tracing,
+            "environment": environment,
+        }
         config = ProcessorConfig(
             stage=stage,
             name=name,
             code_dir=str(code_dir),
             handler=handler,
             event_types=tuple(event_types),
-            service=service,
-            **options,
+            **{key: value for key, value in given.items() if value is not None},
         )
         self.config = config
-        self.stream = import_stream(
+        self.stream = stream or import_stream(
             self, "Stream", stage=config.stage, service=config.stream_service
         )
         environment = dict(config.environment)
@@ -88,7 +174,7 @@ class StreamProcessor(Construct):
             log_level=config.log_level,
             log_retention_days=config.log_retention_days,
             tracing=config.tracing,
-            timeout=Duration.seconds(config.timeout_seconds),
+            timeout=config.timeout,
             memory_size=config.memory_size,
         )
         self.dead_letter_queue = sqs.Queue(
@@ -113,13 +199,14 @@ class StreamProcessor(Construct):
             target=self.function,
             event_source_arn=self.stream.stream_arn,
             batch_size=config.batch_size,
-            starting_position=lambda_.StartingPosition[config.starting_position],
+            starting_position=config.starting_position,
             starting_position_timestamp=config.starting_position_timestamp,
-            max_batching_window=Duration.seconds(config.max_batching_window_seconds),
+            max_batching_window=config.max_batching_window,
             bisect_batch_on_error=config.bisect_batch_on_error,
             report_batch_item_failures=config.report_batch_item_failures,
             retry_attempts=config.retry_attempts,
-            max_record_age=Duration.seconds(config.max_record_age_seconds),
+            max_record_age=config.max_record_age,
+            parallelization_factor=config.parallelization_factor,
             on_failure=event_sources.SqsDlq(self.dead_letter_queue),
             filters=[
                 lambda_.FilterCriteria.filter(
@@ -139,7 +226,7 @@ class StreamProcessor(Construct):
                 "IteratorAge",
                 self.function.metric("IteratorAge", period=ALARM_PERIOD, statistic="Maximum"),
                 f"{name}: falling behind the stream (records expire when retention runs out)",
-                self.config.iterator_age_alarm_seconds * 1000,
+                self.config.iterator_age_alarm.to_milliseconds(),
             ),
             (
                 "DeadLetters",
@@ -169,7 +256,7 @@ class StreamProcessor(Construct):
                 1,
             ),
         ]
-        return alarms(self, watched, topic_arn=self.config.alarm_topic_arn)
+        return alarms(self, watched, topic=self.config.alarm_topic)
 
 
 @jsii.implements(ILocalBundling)

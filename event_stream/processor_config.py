@@ -1,28 +1,37 @@
-"""ProcessorConfig: the props of a StreamProcessor, validated once, with safe defaults.
+"""ProcessorConfig: a StreamProcessor's settings, validated once, with their defaults.
 
-Nothing here imports aws_cdk. Names follow the consumer's own service:
-`<service>-<stage>-<name>` for the function, `...-dlq` for its dead-letter queue.
+The defaults live here, and only here; `StreamProcessor` passes on what its caller gave.
+Settings use CDK's types and names (as `aws_lambda_event_sources.KinesisEventSource` has
+them); a value that is an unresolved token is left for AWS to check at deploy time.
+Names follow the consumer's own service: `<service>-<stage>-<name>` for the function,
+`...-dlq` for its dead-letter queue.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from event_stream.config import (
-    ARN_TOPIC_PATTERN,
-    DEFAULT_SERVICE,
-    LOG_LEVELS,
-    LOG_RETENTION_DAYS,
-    MAX_FUNCTION_NAME,
-    SERVICE_PATTERN,
-    STAGE_PATTERN,
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+
+from event_stream.checks import (
     ConfigError,
     check_bool,
     check_int,
+    check_log_level,
+    check_log_retention_days,
     check_name,
+    check_seconds,
+    check_topic_arn,
+)
+from event_stream.config import (
+    DEFAULT_SERVICE,
+    MAX_FUNCTION_NAME,
+    SERVICE_PATTERN,
+    STAGE_PATTERN,
     function_name,
 )
 from event_stream.runtime import CONSUMER_RUNTIME_FILES
@@ -31,12 +40,12 @@ DEFAULT_CONSUMER_SERVICE = "cncb-stream-processor"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
 HANDLER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
 MAX_QUEUE_NAME = 80
-STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 # Lambda's ranges for a Kinesis event source mapping (CreateEventSourceMapping).
 MAX_BATCH_SIZE = 10_000
 MAX_BATCHING_WINDOW_SECONDS = 300
 MAX_RETRY_ATTEMPTS = 10_000
 MIN_RECORD_AGE_SECONDS, MAX_RECORD_AGE_SECONDS = 60, 604_800
+MAX_PARALLELIZATION_FACTOR = 10
 MAX_TIMEOUT_SECONDS = 900
 
 
@@ -49,6 +58,7 @@ class ProcessorConfig:
     retrying a poison record after 5 attempts or 6 hours (Lambda's own default retries for
     up to the record's expiry, blocking its shard), and keep a failed batch's coordinates
     in a dead-letter queue for 14 days, while the records are still on the stream.
+    `StreamProcessor`'s docstring says what each setting protects against.
     """
 
     stage: str
@@ -59,19 +69,20 @@ class ProcessorConfig:
     service: str = DEFAULT_CONSUMER_SERVICE
     stream_service: str = DEFAULT_SERVICE
     batch_size: int = 100
-    starting_position: str = "TRIM_HORIZON"
+    starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON
     starting_position_timestamp: float | None = None
-    max_batching_window_seconds: int = 0
+    max_batching_window: Duration = field(default_factory=lambda: Duration.seconds(0))
     retry_attempts: int = 5
-    max_record_age_seconds: int = 6 * 3600
+    max_record_age: Duration = field(default_factory=lambda: Duration.hours(6))
     bisect_batch_on_error: bool = True
     report_batch_item_failures: bool = True
-    timeout_seconds: int = 30
+    parallelization_factor: int = 1
+    timeout: Duration = field(default_factory=lambda: Duration.seconds(30))
     memory_size: int = 256
     log_level: str = "INFO"
     log_retention_days: int = 30
-    iterator_age_alarm_seconds: int = 3600
-    alarm_topic_arn: str | None = None
+    iterator_age_alarm: Duration = field(default_factory=lambda: Duration.hours(1))
+    alarm_topic: sns.ITopic | str | None = None
     tracing: bool = False
     environment: Mapping[str, str] = field(default_factory=dict)
 
@@ -97,50 +108,37 @@ class ProcessorConfig:
             )
         object.__setattr__(self, "event_types", tuple(self.event_types))
         check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
-        if self.starting_position not in STARTING_POSITIONS:
+        if not isinstance(self.starting_position, lambda_.StartingPosition):
             raise ConfigError(
-                f"invalid starting_position {self.starting_position!r}: must be one of "
-                f"{', '.join(STARTING_POSITIONS)}"
+                f"invalid starting_position {self.starting_position!r}: must be a "
+                "StartingPosition (TRIM_HORIZON, LATEST or AT_TIMESTAMP)"
             )
-        if (self.starting_position == "AT_TIMESTAMP") != (
+        if (self.starting_position == lambda_.StartingPosition.AT_TIMESTAMP) != (
             self.starting_position_timestamp is not None
         ):
             raise ConfigError(
                 "invalid starting_position_timestamp: give it exactly when starting_position "
                 "is AT_TIMESTAMP"
             )
-        check_int(
-            "max_batching_window_seconds",
-            self.max_batching_window_seconds,
-            0,
-            MAX_BATCHING_WINDOW_SECONDS,
-        )
+        for key, low, high in (
+            ("max_batching_window", 0, MAX_BATCHING_WINDOW_SECONDS),
+            ("max_record_age", MIN_RECORD_AGE_SECONDS, MAX_RECORD_AGE_SECONDS),
+            ("timeout", 1, MAX_TIMEOUT_SECONDS),
+            ("iterator_age_alarm", 1, MAX_RECORD_AGE_SECONDS),
+        ):
+            check_seconds(key, _seconds(key, getattr(self, key)), low, high)
         check_int("retry_attempts", self.retry_attempts, 0, MAX_RETRY_ATTEMPTS)
         check_int(
-            "max_record_age_seconds",
-            self.max_record_age_seconds,
-            MIN_RECORD_AGE_SECONDS,
-            MAX_RECORD_AGE_SECONDS,
+            "parallelization_factor", self.parallelization_factor, 1, MAX_PARALLELIZATION_FACTOR
         )
-        check_int("timeout_seconds", self.timeout_seconds, 1, MAX_TIMEOUT_SECONDS)
         check_int("memory_size", self.memory_size, 128, 10_240)
-        check_int(
-            "iterator_age_alarm_seconds", self.iterator_age_alarm_seconds, 1, MAX_RECORD_AGE_SECONDS
-        )
         for key in ("bisect_batch_on_error", "report_batch_item_failures", "tracing"):
             check_bool(key, getattr(self, key))
-        if self.log_level not in LOG_LEVELS:
-            raise ConfigError(
-                f"invalid log_level {self.log_level!r}: must be one of {', '.join(LOG_LEVELS)}"
-            )
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ConfigError(f"invalid log_retention_days {self.log_retention_days!r}")
-        if self.alarm_topic_arn is not None and not re.fullmatch(
-            ARN_TOPIC_PATTERN, str(self.alarm_topic_arn)
-        ):
-            raise ConfigError(
-                f"invalid alarm_topic_arn {self.alarm_topic_arn!r}: not an SNS topic ARN"
-            )
+        check_log_level("log_level", self.log_level)
+        check_log_retention_days("log_retention_days", self.log_retention_days)
+        # An ITopic (jsii interfaces are protocols: known by their attribute), or an ARN.
+        if self.alarm_topic is not None and not hasattr(self.alarm_topic, "topic_arn"):
+            check_topic_arn("alarm_topic", self.alarm_topic)
         code_dir = Path(self.code_dir)
         module = Path(*self.handler.split(".")[:-1]).with_suffix(".py")
         if not (code_dir / module).is_file():
@@ -163,3 +161,10 @@ class ProcessorConfig:
     @property
     def queue_name(self) -> str:
         return f"{self.function_name}-dlq"
+
+
+def _seconds(key: str, value: object) -> float | Duration:
+    """A Duration's seconds (an unresolved Duration as it is), or one line if no Duration."""
+    if not isinstance(value, Duration):
+        raise ConfigError(f"invalid {key} {value!r}: must be a Duration (Duration.seconds(...))")
+    return value if value.is_unresolved() else value.to_seconds(integral=False)

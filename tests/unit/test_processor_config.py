@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from aws_cdk import Duration
+from aws_cdk.aws_lambda import StartingPosition
 
 from event_stream.config import ConfigError
 from event_stream.processor_config import ProcessorConfig
@@ -43,15 +45,23 @@ def test_default_service_is_the_stream_processor():
         ({"batch_size": 0}, "invalid batch_size 0"),
         ({"batch_size": 10_001}, "invalid batch_size 10001"),
         ({"retry_attempts": -1}, "invalid retry_attempts -1"),
-        ({"max_record_age_seconds": 59}, "invalid max_record_age_seconds 59"),
-        ({"max_batching_window_seconds": 301}, "invalid max_batching_window_seconds 301"),
-        ({"starting_position": "EARLIEST"}, "invalid starting_position 'EARLIEST'"),
-        ({"starting_position": "AT_TIMESTAMP"}, "invalid starting_position_timestamp"),
+        ({"max_record_age": Duration.seconds(59)}, "invalid max_record_age 59 s"),
+        ({"max_record_age": 3600}, "invalid max_record_age 3600: must be a Duration"),
+        ({"max_batching_window": Duration.minutes(6)}, "invalid max_batching_window 360 s"),
+        ({"timeout": Duration.minutes(16)}, "invalid timeout 960 s"),
+        ({"parallelization_factor": 11}, "invalid parallelization_factor 11"),
+        ({"starting_position": "LATEST"}, "invalid starting_position 'LATEST'"),
+        (
+            {"starting_position": StartingPosition.AT_TIMESTAMP},
+            "invalid starting_position_timestamp",
+        ),
         ({"event_types": "thing-created"}, "invalid event_types 'thing-created'"),
         ({"event_types": ("",)}, "invalid event_types"),
         ({"bisect_batch_on_error": "yes"}, "invalid bisect_batch_on_error 'yes'"),
         ({"log_level": "TRACE"}, "invalid log_level 'TRACE'"),
-        ({"alarm_topic_arn": "topic"}, "invalid alarm_topic_arn 'topic'"),
+        ({"alarm_topic": "topic"}, "invalid alarm_topic 'topic'"),
+        ({"log_retention_days": True}, "invalid log_retention_days True"),
+        ({"log_retention_days": 2}, "invalid log_retention_days 2"),
         ({"environment": {"A": 1}}, "invalid environment"),
     ],
 )

@@ -6,7 +6,9 @@ import json
 import os
 
 import pytest
+from aws_cdk import Duration
 from aws_cdk.assertions import Match
+from aws_cdk.aws_lambda import StartingPosition
 
 from event_stream.runtime import CONSUMER_RUNTIME_FILES
 from tests.unit.synth import synth_processor
@@ -23,14 +25,15 @@ def default():
 def tuned():
     return synth_processor(
         batch_size=10,
-        starting_position="LATEST",
+        starting_position=StartingPosition.LATEST,
         retry_attempts=0,
-        max_record_age_seconds=60,
-        max_batching_window_seconds=2,
+        max_record_age=Duration.seconds(60),
+        max_batching_window=Duration.seconds(2),
         bisect_batch_on_error=False,
         report_batch_item_failures=False,
-        timeout_seconds=5,
-        alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:on-call",
+        parallelization_factor=4,
+        timeout=Duration.seconds(5),
+        alarm_topic="arn:aws:sns:us-east-1:123456789012:on-call",
     )
 
 
@@ -124,6 +127,7 @@ def test_every_mapping_setting_can_be_overridden(tuned):
         "MaximumRecordAgeInSeconds": 60,
         "MaximumBatchingWindowInSeconds": 2,
         "BisectBatchOnFunctionError": False,
+        "ParallelizationFactor": 4,
     }
 
 

@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk.aws_lambda import StartingPosition
 from cdk_nag import AwsSolutionsChecks
 
 from event_stream.config import StageConfig
@@ -137,8 +138,8 @@ PROCESSOR_VARIANTS = {
     "processor": {"event_types": ["thing-created"]},
     "processor-hardened": {
         "tracing": True,
-        "alarm_topic_arn": "arn:aws:sns:us-east-1:123456789012:on-call",
-        "starting_position": "AT_TIMESTAMP",
+        "alarm_topic": "arn:aws:sns:us-east-1:123456789012:on-call",
+        "starting_position": StartingPosition.AT_TIMESTAMP,
         "starting_position_timestamp": 1764300000.0,
     },
 }
