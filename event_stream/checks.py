@@ -60,9 +60,7 @@ def check_one_of(key: str, value: Any, allowed: Collection[Any]) -> None:
     if is_unresolved(value):
         return
     if isinstance(value, bool) or value not in allowed:
-        raise ConfigError(
-            f"invalid {key} {value!r}: must be one of {', '.join(map(str, allowed))}"
-        )
+        raise ConfigError(f"invalid {key} {value!r}: must be one of {', '.join(map(str, allowed))}")
 
 
 def check_log_retention_days(key: str, value: Any) -> None:

@@ -190,18 +190,17 @@ def test_redeploy_after_a_code_change_runs_the_new_code(cloud, tmp_path):
     stage = "e2e-code"
     work = tmp_path / "app"
     work.mkdir()
-    for name in ("app.py", "cdk.json", "event_stream", "lambda_src"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, work / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy(source, work / name)
+    # The app as an installed copy lays it out: the Lambda files inside the package (the
+    # checkout's editable install would otherwise map event_stream.lambda_src to its own).
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copy(ROOT / "app.py", work / "app.py")
+    shutil.copy(ROOT / "cdk.json", work / "cdk.json")
+    shutil.copytree(ROOT / "event_stream", work / "event_stream", ignore=skip)
+    shutil.copytree(ROOT / "lambda_src", work / "event_stream" / "lambda_src", ignore=skip)
     (work / ".venv").symlink_to(ROOT / ".venv")
     cloud.deploy(stage, cwd=work)
     try:
-        handler = work / "lambda_src" / "handler.py"
+        handler = work / "event_stream" / "lambda_src" / "handler.py"
         handler.write_text(
             handler.read_text().replace(
                 'logger.info("record put"',
