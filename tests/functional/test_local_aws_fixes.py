@@ -7,6 +7,7 @@ bug itself, the canary fails and the fix can go.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -108,19 +109,11 @@ def test_canary_moto_still_resurrects_the_stream_without_the_fix(aws):
     assert kinesis.list_streams()["StreamNames"] == ["fix-test-s1"]
 
 
-def _stream_with_a_mapped_function(monkeypatch):
-    """A stream with a function mapped to it; moto's Lambda invoke is recorded, not run."""
+def _stream_and_function() -> tuple[Any, str]:
+    """A stream `mapped` and a function `consumer`: the Kinesis client and the stream ARN."""
     import io
     import zipfile
 
-    from moto.awslambda import models as awslambda
-
-    invoked = []
-    monkeypatch.setattr(
-        awslambda.LambdaBackend,
-        "send_kinesis_message",
-        lambda self, **kwargs: invoked.append(kwargs["kinesis_sequence_number"]),
-    )
     kinesis = boto3.client("kinesis", region_name="us-east-1")
     kinesis.create_stream(StreamName="mapped", ShardCount=1)
     arn = kinesis.describe_stream_summary(StreamName="mapped")["StreamDescriptionSummary"][
@@ -140,6 +133,21 @@ def _stream_with_a_mapped_function(monkeypatch):
         Handler="h.h",
         Code={"ZipFile": code.getvalue()},
     )
+    return kinesis, arn
+
+
+def _stream_with_a_mapped_function(monkeypatch):
+    """A stream with a function mapped to it; moto's Lambda invoke is recorded, not run."""
+    from moto.awslambda import models as awslambda
+
+    invoked = []
+    monkeypatch.setattr(
+        awslambda.LambdaBackend,
+        "send_kinesis_message",
+        lambda self, **kwargs: invoked.append(kwargs["kinesis_sequence_number"]),
+    )
+    kinesis, arn = _stream_and_function()
+    lambda_ = boto3.client("lambda", region_name="us-east-1")
     lambda_.create_event_source_mapping(
         FunctionName="consumer", EventSourceArn=arn, StartingPosition="TRIM_HORIZON"
     )
@@ -206,3 +214,45 @@ def test_a_functions_log_level_survives_create_and_update(fixed, aws):
 def test_canary_moto_still_drops_the_logging_config_without_the_fix(aws):
     cloudformation, _ = aws
     assert _function_logging(cloudformation) is None
+
+
+def _mapping_with_filter(pattern: str) -> dict:
+    _, arn = _stream_and_function()
+    return boto3.client("lambda", region_name="us-east-1").create_event_source_mapping(
+        FunctionName="consumer",
+        EventSourceArn=arn,
+        StartingPosition="TRIM_HORIZON",
+        FilterCriteria={"Filters": [{"Pattern": pattern}]},
+    )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ['{"data": {"type": "thing-created"}}', '{"partitionKey": ["1"]}', "null"],
+    ids=["scalar-leaf", "metadata-key", "null"],
+)
+def test_an_invalid_filter_is_refused_when_the_mapping_is_created(fixed, aws, pattern):
+    with pytest.raises(ClientError) as raised:
+        _mapping_with_filter(pattern)
+    error = raised.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterValueException",
+        "Invalid filter pattern definition.",
+    )
+
+
+def test_an_invalid_filter_is_refused_when_the_mapping_is_updated(fixed, aws):
+    mapping = _mapping_with_filter('{"data": {"type": ["a"]}}')
+    with pytest.raises(ClientError, match="Invalid filter pattern definition"):
+        boto3.client("lambda", region_name="us-east-1").update_event_source_mapping(
+            UUID=mapping["UUID"], FilterCriteria={"Filters": [{"Pattern": '{"data": []}'}]}
+        )
+
+
+def test_a_valid_filter_is_kept(fixed, aws):
+    mapping = _mapping_with_filter('{"data": {"type": ["a"]}}')
+    assert mapping["FilterCriteria"]["Filters"][0]["Pattern"] == '{"data": {"type": ["a"]}}'
+
+
+def test_canary_moto_still_accepts_an_invalid_filter_without_the_fix(aws):
+    assert _mapping_with_filter('{"partitionKey": ["1"]}')["FilterCriteria"]

@@ -8,8 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from moto.awslambda import models as awslambda
+from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.cloudformation import models as cloudformation
 from moto.kinesis import models as kinesis
+
+from event_stream.tools.local.event_filter import FilterError, patterns_of
 
 
 def _previous_parameter_value(instance: Any, key: str) -> Any:
@@ -98,6 +101,35 @@ def _properties(args: tuple, kwargs: dict) -> dict:
     return template.get("Properties", {})
 
 
+_create_mapping = awslambda.LambdaBackend.create_event_source_mapping
+_update_mapping = awslambda.LambdaBackend.update_event_source_mapping
+
+
+def _check_filter_criteria(event_source_arn: str, spec: dict[str, Any]) -> None:
+    if ":kinesis:" in event_source_arn and "FilterCriteria" in spec:
+        try:
+            patterns_of(spec["FilterCriteria"])
+        except FilterError as error:
+            raise InvalidParameterValueException(str(error)) from None
+
+
+def create_mapping_checking_filters(self: Any, spec: dict[str, Any]) -> Any:
+    """Fix 5: moto 5.2.5 stores any FilterCriteria. Lambda refuses an invalid pattern, and on
+    a Kinesis mapping a pattern on anything but `data`, when the mapping is created
+    (InvalidParameterValueException "Invalid filter pattern definition.", as recorded on
+    real AWS); accepted, it would only fail later, as records are read, or filter them all."""
+    _check_filter_criteria(spec.get("EventSourceArn", ""), spec)
+    return _create_mapping(self, spec)
+
+
+def update_mapping_checking_filters(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
+    """Fix 5, for UpdateEventSourceMapping: the new FilterCriteria is checked the same way."""
+    mapping = self.get_event_source_mapping(uuid)
+    if mapping is not None:
+        _check_filter_criteria(mapping.event_source_arn, spec)
+    return _update_mapping(self, uuid, spec)
+
+
 # (owner, attribute, replacement): what apply_fixes sets, and what the tests patch in.
 FIXES = (
     (cloudformation.CloudFormationBackend, "_resolve_update_parameters", resolve_update_parameters),
@@ -115,6 +147,8 @@ FIXES = (
         classmethod(update_function_with_logging_config),
     ),
     (awslambda.LambdaFunction, "get_configuration", function_configuration_with_logging_config),
+    (awslambda.LambdaBackend, "create_event_source_mapping", create_mapping_checking_filters),
+    (awslambda.LambdaBackend, "update_event_source_mapping", update_mapping_checking_filters),
 )
 
 
