@@ -11,9 +11,21 @@ Lambda delivers a shard's records in order, at least once. `process` keeps that 
 calls `handle(envelope)` record after record and, at the first exception, stops and reports
 that record's sequence number as the batch item failure, so Lambda (with
 ReportBatchItemFailures) checkpoints before it and retries from it: no later record of the
-shard runs ahead of a failed one. A record that is not an envelope can never succeed on a
-retry: it is logged at ERROR (shard and sequence number), counted in the
-`UnreadableRecords` metric and skipped, so it never blocks the shard.
+shard runs ahead of a failed one.
+
+When the failing record is the first whose `handle` ran in this batch, `process` raises
+instead. A report would not help there: "When a partial batch success response is received
+and both BisectBatchOnFunctionError and ReportBatchItemFailures are turned on, the batch is
+bisected at the returned sequence number and Lambda retries only the remaining records"
+(AWS, "Configuring partial batch response with Kinesis Data Streams and Lambda"): the same
+records again, never split, until the retries run out and all of them, the good ones behind
+the poison one included, go to the dead-letter queue. A function error is what Lambda
+halves ("If the function returns an error, split the batch in two and retry"), so the poison
+record ends alone in the dead-letter queue and the records behind it are handled in order.
+
+A record that is not an envelope can never succeed on a retry: it is logged at ERROR (shard
+and sequence number), counted in the `UnreadableRecords` metric and skipped, so it never
+blocks the shard.
 """
 
 from __future__ import annotations
@@ -58,6 +70,7 @@ def process(
         raise ValueError('kinesis_event: not a Lambda Kinesis event (no "Records" list)')
     wanted = _wanted_types() if types is None else set(types)
     unreadable = 0
+    handled = 0
     try:
         for record in records:
             where = _where(record)
@@ -77,11 +90,13 @@ def process(
             try:
                 handle(envelope)
             except Exception:
-                logger.exception(
-                    "handler failed; Lambda retries from this record",
-                    extra={**where, "id": envelope["id"], "type": envelope["type"]},
-                )
+                context = {**where, "id": envelope["id"], "type": envelope["type"]}
+                if not handled:
+                    logger.exception("handler failed; Lambda splits the batch", extra=context)
+                    raise
+                logger.exception("handler failed; Lambda retries from this record", extra=context)
                 return {"batchItemFailures": [{"itemIdentifier": where["sequenceNumber"]}]}
+            handled += 1
         return {"batchItemFailures": []}
     finally:
         if unreadable:

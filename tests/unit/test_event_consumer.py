@@ -58,24 +58,38 @@ def test_first_failure_stops_the_batch_and_reports_its_sequence_number():
     assert seen == ["id-1", "id-2"]  # nothing after the failed record ran ahead of it
 
 
-def test_a_handler_that_always_fails_reports_the_first_record():
+def test_a_failure_of_the_first_record_raises_so_that_lambda_splits_the_batch():
+    # A report of the first record would make Lambda retry the same batch unsplit.
     def handle(envelope):
         raise ValueError("always")
 
-    assert process(BATCH, handle) == {"batchItemFailures": [{"itemIdentifier": SEQUENCES[0]}]}
+    with pytest.raises(ValueError, match="always"):
+        process(BATCH, handle)
+
+
+def test_a_failure_after_skipped_records_only_still_raises():
+    # Records that are not envelopes are skipped, not handled: nothing succeeded before.
+    unreadable_first = {"Records": [*UNREADABLE["Records"][1:3], *BATCH["Records"]]}
+
+    def handle(envelope):
+        raise ValueError("always")
+
+    with pytest.raises(ValueError):
+        process(unreadable_first, handle)
 
 
 def test_the_failure_is_logged_at_error_with_shard_sequence_and_id(caplog):
     def handle(envelope):
-        raise RuntimeError("boom")
+        if envelope["id"] == "id-2":
+            raise RuntimeError("boom")
 
     with caplog.at_level(logging.ERROR, logger="event_consumer"):
         process(BATCH, handle)
     (entry,) = caplog.records
     assert (entry.shardId, entry.sequenceNumber, entry.id) == (
         "shardId-000000000000",
-        SEQUENCES[0],
-        "id-1",
+        SEQUENCES[1],
+        "id-2",
     )
     assert entry.exc_info[0] is RuntimeError
 
