@@ -11,112 +11,15 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
-import pytest
-from moto import mock_aws
-
 from event_stream.tools.local import mapping_runner
-from event_stream.tools.local.mapping_runner import MappingRunner, MappingSettings
 from event_stream.tools.local.runner import Invocation
-
-STREAM = "runner-s1"
-QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:consumer-dlq"
-
-
-def envelope(n: int, event_type: str = "wanted", key: str = "k", **fields) -> bytes:
-    body = {"id": str(n), "type": event_type, "timestamp": n, "partitionKey": key, "tags": {}}
-    return json.dumps({**body, **fields}).encode()
-
-
-class Consumer:
-    """Stands in for a deployed consumer using `event_consumer.process`."""
-
-    def __init__(self, poison: set[str] = frozenset(), mode: str = "report"):
-        self.poison = set(poison)
-        self.mode = mode  # report: partial batch response; raise: function error
-        self.calls: list[list[str]] = []
-        self.handled: list[str] = []
-
-    def __call__(self, event):
-        records = event["Records"]
-        ids = [json.loads(base64.b64decode(r["kinesis"]["data"]))["id"] for r in records]
-        self.calls.append(ids)
-        for record, event_id in zip(records, ids, strict=True):
-            if event_id in self.poison:
-                if self.mode == "raise":
-                    return Invocation(None, {"errorType": "RuntimeError", "errorMessage": "x"}, [])
-                failure = {"itemIdentifier": record["kinesis"]["sequenceNumber"]}
-                return Invocation({"batchItemFailures": [failure]}, None, [])
-            self.handled.append(event_id)
-        return Invocation({"batchItemFailures": []}, None, [])
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def kinesis(aws_credentials):
-    with mock_aws():
-        client = boto3.client("kinesis", region_name="us-east-1")
-        client.create_stream(StreamName=STREAM, ShardCount=1)
-        yield client
-
-
-def put(kinesis, *datas: bytes, key: str = "k"):
-    for data in datas:
-        kinesis.put_record(StreamName=STREAM, PartitionKey=key, Data=data)
-
-
-def settings(kinesis, **overrides) -> MappingSettings:
-    arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"][
-        "StreamARN"
-    ]
-    mapping = {
-        "UUID": "m-1",
-        "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:consumer",
-        "EventSourceArn": arn,
-        "BatchSize": 100,
-        "StartingPosition": "TRIM_HORIZON",
-        "BisectBatchOnFunctionError": True,
-        "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        "MaximumRetryAttempts": 2,
-        "MaximumRecordAgeInSeconds": -1,
-        "DestinationConfig": {"OnFailure": {"Destination": QUEUE_ARN}},
-        **overrides,
-    }
-    return MappingSettings.from_api(mapping)
-
-
-class Harness:
-    def __init__(self, kinesis, consumer, checkpoints=None, **overrides):
-        self.clock = Clock()
-        self.sent: list[dict] = []
-        self.consumer = consumer
-        self.runner = MappingRunner(
-            settings(kinesis, **overrides),
-            kinesis=kinesis,
-            destinations=lambda arn, record: self.sent.append(record),
-            invoke=consumer,
-            checkpoints={} if checkpoints is None else checkpoints,
-            region="us-east-1",
-            role_arn="arn:aws:iam::123456789012:role/consumer",
-            clock=self.clock,
-        )
-        self.runner._discover_shards()
-        (self.shard,) = self.runner.shards.values()
-
-    def run(self, seconds: float = 10.0):
-        """Step the shard as the runner's thread would, for `seconds` of fake time."""
-        end = self.clock.now + seconds
-        while self.clock.now < end:
-            self.clock.now = max(self.clock.now, self.shard.next_time)
-            self.runner.step(self.shard)
-            self.clock.now += 0.001
+from tests.functional.mapping_harness import (
+    Consumer,
+    Harness,
+    envelope,
+    put,
+    runner_stream,  # noqa: F401 (fixture `kinesis`)
+)
 
 
 def test_every_record_is_delivered_once_in_order(kinesis):
@@ -251,7 +154,7 @@ def test_an_invalid_item_identifier_fails_the_whole_batch(kinesis):
 
 def test_without_report_batch_item_failures_the_answer_is_ignored(kinesis):
     put(kinesis, envelope(1), envelope(2))
-    harness = Harness(kinesis, Consumer(poison={"1"}), FunctionResponseTypes=[])
+    harness = Harness(kinesis, Consumer(poison={"1"}, mode="report"), FunctionResponseTypes=[])
     harness.run()
     assert harness.consumer.calls == [["1", "2"]] and harness.sent == []
 

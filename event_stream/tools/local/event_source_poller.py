@@ -5,8 +5,10 @@ Once a second it lists the event source mappings of the local Lambda API, so a d
 update or destroy of a consumer stack is seen within a second: each enabled Kinesis mapping
 gets a `MappingRunner`; a disabled one is stopped and keeps its checkpoints, so enabling it
 again resumes where it stopped; a deleted one is forgotten. Each runner invokes the
-function's deployed code in a warm worker (`runner.Worker`), replaced when the code
-or the configuration changes, and ships its log lines to the function's log group. What
+function's deployed code in warm workers (`runner.Worker`, one execution environment each:
+as many as the function has batches in flight, shards and ParallelizationFactor allowing,
+kept idle between batches as Lambda keeps environments), all replaced when the code or the
+configuration changes, and ships its log lines to the function's log group. What
 every mapping is doing is written to `poller.json` beside the server's state, for
 `local status`.
 """
@@ -46,21 +48,39 @@ CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=60, retries={"total_max_a
 
 @dataclass
 class _Function:
-    """A function's deployed code and its warm worker, shared by its mappings."""
+    """A function's deployed code and its warm workers, shared by its mappings."""
 
-    version: str  # what its execution environment is made of: a new one replaces the worker
+    version: str  # what its execution environment is made of: a new one replaces the workers
     deployed: DeployedFunction
     role_arn: str
-    worker: Worker | None = None
+    idle: list[Worker] = field(default_factory=list)
+    retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def retire(self) -> None:
-        """Stop the worker, after the invocation it may be running: killing it mid-batch
-        would count as the function failing."""
+    def invoke(self, event: dict[str, Any], region: str) -> tuple[Invocation, Worker]:
+        """Run one invocation in an idle worker, or a new one when all are busy."""
         with self.lock:
-            if self.worker:
-                self.worker.stop()
-                self.worker = None
+            worker = self.idle.pop() if self.idle else None
+        if worker is None or not worker.alive:
+            worker = Worker(self.deployed, region=region)
+        try:
+            return worker.invoke(event), worker
+        finally:
+            with self.lock:
+                keep = not self.retired and worker.alive
+                if keep:
+                    self.idle.append(worker)
+            if not keep:
+                worker.stop()
+
+    def retire(self) -> None:
+        """Stop the idle workers now and each busy one after its invocation: killing one
+        mid-batch would count as the function failing."""
+        with self.lock:
+            self.retired = True
+            idle, self.idle = self.idle, []
+        for worker in idle:
+            worker.stop()
 
 
 class Poller:
@@ -165,11 +185,7 @@ class Poller:
         logs = self.client("logs")
 
         def invoke(event: dict[str, Any]) -> Invocation:
-            with function.lock:
-                if function.worker is None or not function.worker.alive:
-                    function.worker = Worker(function.deployed, region=self.region)
-                worker = function.worker
-                invocation = worker.invoke(event)
+            invocation, worker = function.invoke(event, self.region)
             ship_logs(logs, function.deployed, invocation.log_lines, stream=worker.log_stream)
             return invocation
 

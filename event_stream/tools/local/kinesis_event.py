@@ -62,10 +62,17 @@ def on_failure_record(
     function_arn: str,
     condition: str,
     invoke_count: int,
+    function_error: str | None = None,
 ) -> dict[str, Any]:
     """What Lambda sends an on-failure destination for a discarded Kinesis batch: where the
     batch was, not its records ("Retain discarded batch records for a Kinesis Data Streams
-    event source"). `condition`: RetryAttemptsExhausted or RecordAgeExceeded."""
+    event source"). `condition`: RetryAttemptsExhausted or RecordAgeExceeded.
+
+    As recorded on real AWS (LocalStack's test_lambda_integration_kinesis.snapshot.json):
+    `approximateInvokeCount` counts the invocations that held these records;
+    RetryAttemptsExhausted carries `responseContext`, whose `functionError` is "Unhandled"
+    after a function error and null after a partial batch response; RecordAgeExceeded has no
+    `responseContext`, however often the records were invoked."""
     record: dict[str, Any] = {
         "requestContext": {
             "requestId": str(uuid.uuid4()),
@@ -89,11 +96,11 @@ def on_failure_record(
             "streamArn": stream_arn,
         },
     }
-    if invoke_count:  # the function ran and failed; a record that aged out never ran
+    if condition == "RetryAttemptsExhausted":
         record["responseContext"] = {
             "statusCode": 200,
             "executedVersion": "$LATEST",
-            "functionError": "Unhandled",
+            "functionError": function_error,
         }
     return record
 
