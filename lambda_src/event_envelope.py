@@ -1,8 +1,12 @@
 """The standard event envelope: build, validate, encode, decode. Stdlib only.
 
-Every event in the system carries `id` (V1 UUID), `type`, `timestamp` (epoch ms),
-`partitionKey` (V4 UUID unless the caller gives one) and `tags` (always with `region`);
-the caller's other fields ride along unchanged. This module is also the one home of the
+Every event in the system carries `id`, `type`, `timestamp` (epoch ms), `partitionKey` (V4
+UUID unless the caller gives one) and `tags` (always with `region`); the caller's other
+fields ride along unchanged. The default `id`, inside a Lambda invocation, is a name-based
+UUID (version 5) of the function name, the invocation's request id and the event's position
+in the input: Lambda may deliver one asynchronous invocation more than once, and its copies
+then publish the same ids, which consumers can recognise. Outside Lambda (the CLI, replay) it
+is a fresh V1 UUID, as the original recipe's. This module is also the one home of the
 Kinesis record limits, which the publisher, the CDK side and the tests read from here.
 """
 
@@ -23,6 +27,21 @@ PUT_RECORDS_MAX_RECORDS = 500
 PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
 
 RESERVED_FIELDS = ("id", "type", "timestamp", "partitionKey", "tags")
+# The namespace of the name-based default ids (a fixed value: ids must not change between
+# deployments, or a re-delivered invocation would no longer repeat them).
+ID_NAMESPACE = uuid.UUID("6f0c1f5e-2b1a-5c4e-9f3d-0c2e7a9b8d41")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The Lambda invocation an event is published from: what makes its default id."""
+
+    function_name: str
+    request_id: str
+
+    def event_id(self, position: int) -> str:
+        """The default id of the event at `position` in this invocation's input."""
+        return str(uuid.uuid5(ID_NAMESPACE, f"{self.function_name}/{self.request_id}/{position}"))
 
 
 class InvalidEvent(ValueError):
@@ -46,8 +65,18 @@ class Record:
         return len(self.partition_key.encode("utf-8")) + len(self.data)
 
 
-def build(event: Any, *, region: str, now_ms: int | None = None) -> dict[str, Any]:
-    """Wrap a caller's event object in the envelope, or raise `InvalidEvent`."""
+def build(
+    event: Any,
+    *,
+    region: str,
+    now_ms: int | None = None,
+    invocation: Invocation | None = None,
+    position: int = 0,
+) -> dict[str, Any]:
+    """Wrap a caller's event object in the envelope, or raise `InvalidEvent`.
+
+    `invocation` and `position`: the Lambda invocation publishing it and the event's place
+    in its input, for the default id (absent: a fresh V1 UUID)."""
     if not isinstance(event, dict):
         raise InvalidEvent(f"event: must be a JSON object, got {_json_type(event)}")
     event_type = event.get("type")
@@ -55,7 +84,7 @@ def build(event: Any, *, region: str, now_ms: int | None = None) -> dict[str, An
         raise InvalidEvent("type: required, must be a non-empty string")
     event_id = event.get("id", _MISSING)
     if event_id is _MISSING:
-        event_id = str(uuid.uuid1())
+        event_id = invocation.event_id(position) if invocation else str(uuid.uuid1())
     elif not isinstance(event_id, str) or not event_id:
         raise InvalidEvent("id: must be a non-empty string when given")
     timestamp = event.get("timestamp", _MISSING)
@@ -107,9 +136,11 @@ def prepare(
     region: str,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     now_ms: int | None = None,
+    invocation: Invocation | None = None,
+    position: int = 0,
 ) -> Record:
     """Build, encode and size-check one event: what the publisher sends, or `InvalidEvent`."""
-    envelope = build(event, region=region, now_ms=now_ms)
+    envelope = build(event, region=region, now_ms=now_ms, invocation=invocation, position=position)
     record = Record(envelope, encode(envelope))
     if record.size > max_record_bytes:
         raise InvalidEvent(
@@ -120,13 +151,25 @@ def prepare(
 
 
 def prepare_all(
-    events: list[Any], *, region: str, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    events: list[Any],
+    *,
+    region: str,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    invocation: Invocation | None = None,
 ) -> list[Record]:
     """Prepare every event or none: the first invalid one raises, naming its index."""
     records = []
     for index, event in enumerate(events):
         try:
-            records.append(prepare(event, region=region, max_record_bytes=max_record_bytes))
+            records.append(
+                prepare(
+                    event,
+                    region=region,
+                    max_record_bytes=max_record_bytes,
+                    invocation=invocation,
+                    position=index,
+                )
+            )
         except InvalidEvent as error:
             # "type: ..." becomes "events[3].type: ...", "event: ..." becomes "events[3]: ..."
             field, _, reason = str(error).partition(": ")

@@ -12,10 +12,22 @@ import time
 from typing import Any
 
 try:  # on the developer side, as the package event_stream.lambda_src
-    from .event_envelope import DEFAULT_MAX_RECORD_BYTES, InvalidEvent, prepare, prepare_all
+    from .event_envelope import (
+        DEFAULT_MAX_RECORD_BYTES,
+        InvalidEvent,
+        Invocation,
+        prepare,
+        prepare_all,
+    )
     from .publisher import ANSWER_MARGIN, Publisher, kinesis_client, unpublished_metric
 except ImportError:  # in Lambda, the asset's files are top-level modules
-    from event_envelope import DEFAULT_MAX_RECORD_BYTES, InvalidEvent, prepare, prepare_all
+    from event_envelope import (
+        DEFAULT_MAX_RECORD_BYTES,
+        InvalidEvent,
+        Invocation,
+        prepare,
+        prepare_all,
+    )
     from publisher import ANSWER_MARGIN, Publisher, kinesis_client, unpublished_metric
 
 STREAM_NAME = os.environ.get("STREAM_NAME", "")
@@ -49,7 +61,9 @@ def publish(event: Any, context: Any = None) -> dict[str, str]:
     fails after the attempts that fit in the function's time raises the last error.
     """
     logger.debug("event received", extra={"event": event})
-    record = prepare(event, region=REGION, max_record_bytes=MAX_RECORD_BYTES)
+    record = prepare(
+        event, region=REGION, max_record_bytes=MAX_RECORD_BYTES, invocation=_invocation(context)
+    )
     logger.debug("envelope built", extra={"envelope": record.envelope})
     result = _publisher.put_one(record, deadline=_deadline(context))
     logger.info("record put", extra={"result": result, "streamName": STREAM_NAME})
@@ -69,7 +83,9 @@ def publish_batch(events: Any, context: Any = None) -> dict[str, Any]:
     if not isinstance(events, list):
         raise InvalidEvent('events: must be a JSON array of event objects or {"events": [...]}')
     logger.debug("batch received", extra={"count": len(events)})
-    records = prepare_all(events, region=REGION, max_record_bytes=MAX_RECORD_BYTES)
+    records = prepare_all(
+        events, region=REGION, max_record_bytes=MAX_RECORD_BYTES, invocation=_invocation(context)
+    )
     unpublished = len(records)
     try:
         answer = _publisher.put_many(records, deadline=_deadline(context))
@@ -86,6 +102,16 @@ def publish_batch(events: Any, context: Any = None) -> dict[str, Any]:
         },
     )
     return answer
+
+
+def _invocation(context: Any) -> Invocation | None:
+    """The invocation that names default ids: a re-delivered copy of it (same request id)
+    publishes the same ids. None without a Lambda context (then ids are fresh V1 UUIDs)."""
+    function_name = getattr(context, "function_name", None)
+    request_id = getattr(context, "aws_request_id", None)
+    if isinstance(function_name, str) and isinstance(request_id, str):
+        return Invocation(function_name, request_id)
+    return None
 
 
 def _deadline(context: Any) -> float | None:

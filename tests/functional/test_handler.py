@@ -19,8 +19,34 @@ INVALID = load_fixture("invalid-events.json")
 class Context:
     function_name = "cncb-event-stream-test-publish-batch"
 
+    def __init__(self, request_id: str = "3f2c8a10-0000-4000-8000-000000000001") -> None:
+        self.aws_request_id = request_id
+
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
+
+
+def test_a_redelivered_publish_invocation_publishes_the_same_id(handler, kinesis):
+    first = handler.publish({"type": "t"}, Context("request-1"))
+    again = handler.publish({"type": "t"}, Context("request-1"))
+    other = handler.publish({"type": "t"}, Context("request-2"))
+    assert first["id"] == again["id"] != other["id"]
+    assert uuid.UUID(first["id"]).version == 5
+
+
+def test_a_redelivered_batch_invocation_publishes_the_same_ids_in_order(handler, kinesis):
+    events = [{"type": "t"}, {"type": "t"}, {"type": "t", "id": "given"}]
+    first = handler.publish_batch(events, Context("request-1"))["Records"]
+    again = handler.publish_batch(events, Context("request-1"))["Records"]
+    ids = [entry["id"] for entry in first]
+    assert ids == [entry["id"] for entry in again]
+    assert len(set(ids)) == 3 and ids[2] == "given"
+    assert [uuid.UUID(i).version for i in ids[:2]] == [5, 5]
+
+
+def test_without_a_lambda_context_ids_are_fresh_v1_uuids(handler, kinesis):
+    first, second = handler.publish({"type": "t"}, None), handler.publish({"type": "t"}, None)
+    assert first["id"] != second["id"] and uuid.UUID(first["id"]).version == 1
 
 
 def test_publish_puts_one_record_with_every_envelope_field(handler, kinesis):

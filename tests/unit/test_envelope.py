@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from event_stream.lambda_src.event_envelope import (
     DEFAULT_MAX_RECORD_BYTES,
+    ID_NAMESPACE,
     MAX_PARTITION_KEY_CHARS,
     InvalidEvent,
+    Invocation,
     build,
     decode,
     encode,
@@ -158,3 +160,21 @@ invalid_events = st.one_of(
 def test_every_invalid_event_is_rejected(event):
     with pytest.raises(InvalidEvent):
         prepare(event, region="us-east-1")
+
+
+def test_the_default_id_inside_an_invocation_names_function_request_and_position():
+    invocation = Invocation("fn", "request-1")
+    first = build({"type": "t"}, region="us-east-1", invocation=invocation, position=0)
+    second = build({"type": "t"}, region="us-east-1", invocation=invocation, position=1)
+    assert first["id"] == str(uuid.uuid5(ID_NAMESPACE, "fn/request-1/0"))
+    assert second["id"] != first["id"]
+    assert build({"type": "t"}, region="us-east-1", invocation=invocation)["id"] == first["id"]
+    other_function = build(
+        {"type": "t"}, region="us-east-1", invocation=Invocation("g", "request-1")
+    )
+    assert other_function["id"] != first["id"]
+
+
+def test_a_given_id_wins_over_the_invocations():
+    envelope = build({"type": "t", "id": "mine"}, region="r", invocation=Invocation("fn", "req"))
+    assert envelope["id"] == "mine"
