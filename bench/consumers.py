@@ -25,6 +25,7 @@ HANDLER = """
 import base64, json, os, time
 
 def handler(event, context):
+    time.sleep(float(os.environ.get("WORK_SECONDS", "0")))  # a handler's I/O, if any
     records = event["Records"]
     last = json.loads(base64.b64decode(records[-1]["kinesis"]["data"]))
     with open(os.environ["RECEIVED"], "a") as out:
@@ -52,16 +53,18 @@ class Consumers:
         )["Role"]["Arn"]
         self.count = 0
 
-    def stream(self) -> tuple[str, str]:
+    def stream(self, shards: int = 1) -> tuple[str, str]:
         self.count += 1
         name = f"bench-consumers-{self.count}"
-        self.kinesis.create_stream(StreamName=name, ShardCount=1)
+        self.kinesis.create_stream(StreamName=name, ShardCount=shards)
         arn = self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"][
             "StreamARN"
         ]
         return name, arn
 
-    def consumer(self, stream_arn: str, received: Path, *, batch_size: int = 100) -> str:
+    def consumer(
+        self, stream_arn: str, received: Path, *, batch_size: int = 100, work: float = 0.0
+    ) -> str:
         name = f"bench-consumer-{self.count}"
         self.lambda_.create_function(
             FunctionName=name,
@@ -70,7 +73,7 @@ class Consumers:
             Handler="bench_consumer.handler",
             Code={"S3Bucket": BUCKET, "S3Key": "bench-consumer.zip"},
             Timeout=30,
-            Environment={"Variables": {"RECEIVED": str(received)}},
+            Environment={"Variables": {"RECEIVED": str(received), "WORK_SECONDS": str(work)}},
         )
         return self.lambda_.create_event_source_mapping(
             FunctionName=name,
@@ -147,6 +150,37 @@ def delivery(consumers: Consumers, count: int, runs: int) -> dict[str, float]:
     }
 
 
+def shard_scaling(consumers: Consumers, count: int, runs: int) -> dict[str, float]:
+    """Events/s delivered from a 4-shard stream against a 1-shard one (random partition
+    keys), for a no-op handler and for one that spends 50 ms on I/O per batch."""
+
+    def rate(shards: int, work: float) -> float:
+        stream, arn = consumers.stream(shards)
+        put_events(consumers.kinesis, stream, count)
+        path = Path(tempfile.mkdtemp(prefix="bench-shards-")) / "received.jsonl"
+        created = time.time()
+        mapping = consumers.consumer(arn, path, work=work)
+        batches = wait_for(
+            lambda: sum(b[0] for b in received(path)) >= count and received(path), timeout=300
+        )
+        consumers.remove(stream, mapping)
+        return count / (max(b[1] for b in batches) - created)
+
+    figures = {}
+    for label, work in (("noop", 0.0), ("io_50ms", 0.05)):
+        one, four = [], []
+        for _ in range(runs):
+            one.append(rate(1, work))
+            four.append(rate(4, work))
+        one_median, four_median = statistics.median(one), statistics.median(four)
+        figures[label] = {
+            "one_shard_per_s": one_median,
+            "four_shards_per_s": four_median,
+            "ratio": four_median / one_median,
+        }
+    return figures
+
+
 def latency(consumers: Consumers, samples: int) -> dict[str, float]:
     """Seconds from a PutRecord to the handler receiving it, batching window 0."""
     stream, arn = consumers.stream()
@@ -211,6 +245,7 @@ def measure(runs: int) -> dict[str, Any]:
         consumers = Consumers(client)
         return {
             "delivery": delivery(consumers, 20_000, runs),
+            "shards": shard_scaling(consumers, 4_000, runs),
             "latency": latency(consumers, 30),
             "publishing": publishing(consumers, 3000, runs),
         }

@@ -326,7 +326,8 @@ def main() -> None:
         local_aws.stop(state_dir=state)
 
     print(
-        "consumers on the local AWS (delivery, latency, publishing beside one) ...", file=sys.stderr
+        "consumers on the local AWS (delivery, shards, latency, publishing beside one) ...",
+        file=sys.stderr,
     )
     results["consumers"] = consumers.measure(runs=1 if args.quick else 3)
 
@@ -338,6 +339,7 @@ def table(r: dict) -> str:
     a, c, e, s = r["asset"], r["cold_start"], r["envelope"], r["synth"]
     m, ms, sp = r["throughput_moto"], r["throughput_moto_server"], r["shard_spread"]
     cd, cl, cp = (r["consumers"][k] for k in ("delivery", "latency", "publishing"))
+    noop, io = r["consumers"]["shards"]["noop"], r["consumers"]["shards"]["io_50ms"]
     rows = [
         (
             "Lambda asset, zipped",
@@ -426,6 +428,22 @@ def table(r: dict) -> str:
             f"{cd['ratio']:.2f}x",
             ">= 0.5x",
             cd["ratio"] >= 0.5,
+        ),
+        (
+            "delivery, 4 shards vs 1, no-op handler",
+            f"{noop['four_shards_per_s']:,.0f} ev/s",
+            f"{noop['one_shard_per_s']:,.0f} ev/s (1 shard)",
+            f"{noop['ratio']:.2f}x",
+            ">= 2x or explained",
+            noop["ratio"] >= 2,
+        ),
+        (
+            "delivery, 4 shards vs 1, 50 ms of I/O a batch",
+            f"{io['four_shards_per_s']:,.0f} ev/s",
+            f"{io['one_shard_per_s']:,.0f} ev/s (1 shard)",
+            f"{io['ratio']:.2f}x",
+            ">= 2x",
+            io["ratio"] >= 2,
         ),
         (
             "publish-to-handler latency, window 0",

@@ -6,6 +6,8 @@ option, THEN the template shows it), as aws-lambda-event-sources' tests do.
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kinesis as kinesis
@@ -36,10 +38,16 @@ def test_accepts_a_token_for_a_number_option(option, cfn_property):
     )
 
 
-def test_accepts_an_alarm_topic_made_in_the_same_app():
-    app = cdk.App()
-    stack = cdk.Stack(app, "consumer-with-topic")
-    topic = sns.Topic(stack, "OnCall")
+def beside(resource: str, option: str) -> tuple[cdk.Stack, Any, Template]:
+    """GIVEN a topic or a stream made in the consumer's own stack, WHEN a processor gets it
+    (or, for "topic_arn", its ARN) as `option`: the stack, that resource, the template."""
+    stack = cdk.Stack(cdk.App(), "consumer-beside")
+    made = (
+        sns.Topic(stack, "OnCall")
+        if resource == "topic"
+        else kinesis.Stream(stack, "Own", shard_count=1)
+    )
+    value = made.topic_arn if option == "alarm_topic_arn" else made
     StreamProcessor(
         stack,
         "Listener",
@@ -47,69 +55,42 @@ def test_accepts_an_alarm_topic_made_in_the_same_app():
         name="listener",
         code_dir=PROCESSOR_CODE,
         handler="handler.handler",
-        alarm_topic=topic,
+        **{option.removesuffix("_arn"): value},
     )
-    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()
-    topic_ref = {"Ref": stack.get_logical_id(topic.node.default_child)}
+    return stack, made, Template.from_stack(stack)
+
+
+def logical_id(stack: cdk.Stack, resource: Any) -> str:
+    return stack.get_logical_id(resource.node.default_child)
+
+
+def test_accepts_an_alarm_topic_made_in_the_same_app():
+    stack, topic, template = beside("topic", "alarm_topic")
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    topic_ref = {"Ref": logical_id(stack, topic)}
     assert [a["Properties"]["AlarmActions"] for a in alarms] == [[topic_ref]] * 4
 
 
 def test_accepts_the_arn_token_of_a_topic_made_in_the_same_app():
-    app = cdk.App()
-    stack = cdk.Stack(app, "consumer-with-topic-arn")
-    topic = sns.Topic(stack, "OnCall")
-    StreamProcessor(
-        stack,
-        "Listener",
-        stage="john",
-        name="listener",
-        code_dir=PROCESSOR_CODE,
-        handler="handler.handler",
-        alarm_topic=topic.topic_arn,
-    )
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {"AlarmActions": [{"Ref": stack.get_logical_id(topic.node.default_child)}]},
+    stack, topic, template = beside("topic", "alarm_topic_arn")
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"AlarmActions": [{"Ref": logical_id(stack, topic)}]}
     )
 
 
 def test_reads_an_existing_stream_instead_of_the_stages_export():
-    app = cdk.App()
-    stack = cdk.Stack(app, "consumer-with-stream")
-    stream = kinesis.Stream(stack, "Own", shard_count=1)
-    StreamProcessor(
-        stack,
-        "Listener",
-        stage="john",
-        name="listener",
-        code_dir=PROCESSOR_CODE,
-        handler="handler.handler",
-        stream=stream,
-    )
-    template = Template.from_stack(stack)
-    stream_id = stack.get_logical_id(stream.node.default_child)
+    stack, stream, template = beside("stream", "stream")
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        {"EventSourceArn": {"Fn::GetAtt": [stream_id, "Arn"]}},
+        {"EventSourceArn": {"Fn::GetAtt": [logical_id(stack, stream), "Arn"]}},
     )
     assert "Fn::ImportValue" not in str(template.to_json())
 
 
 def test_the_existing_stream_is_the_only_one_the_function_may_read():
-    app = cdk.App()
-    stack = cdk.Stack(app, "consumer-reads-own")
-    stream = kinesis.Stream(stack, "Own", shard_count=1)
-    StreamProcessor(
-        stack,
-        "Listener",
-        stage="john",
-        name="listener",
-        code_dir=PROCESSOR_CODE,
-        handler="handler.handler",
-        stream=stream,
-    )
-    stream_arn = {"Fn::GetAtt": [stack.get_logical_id(stream.node.default_child), "Arn"]}
-    Template.from_stack(stack).has_resource_properties(
+    stack, stream, template = beside("stream", "stream")
+    stream_arn = {"Fn::GetAtt": [logical_id(stack, stream), "Arn"]}
+    template.has_resource_properties(
         "AWS::IAM::Policy",
         {
             "PolicyDocument": {
