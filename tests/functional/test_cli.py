@@ -13,6 +13,7 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from event_stream.tools import cli
+from event_stream.tools.cdk_cli import deploy_hint
 from event_stream.tools.cli import logs as logs_command
 from event_stream.tools.cli import output
 from event_stream.tools.cli.invoke import function_runner
@@ -163,3 +164,20 @@ def test_invoke_on_aws_never_sends_the_invocation_twice(aws_credentials, monkeyp
         server.shutdown()
     assert len(hits) == 1
     assert INVOKE_CONFIG.read_timeout > 15 * 60  # longer than any function may run
+
+
+def test_the_deploy_hint_names_the_make_target_inside_this_repository():
+    from tests.conftest import ROOT
+
+    assert deploy_hint("john", local=True, app_dir=ROOT) == "make local-deploy STAGE=john"
+    assert deploy_hint("john", local=False, app_dir=ROOT) == "make deploy STAGE=john"
+
+
+def test_the_deploy_hint_names_the_cdk_command_in_another_app(tmp_path):
+    (tmp_path / "Makefile").write_text("build:\n\ttrue\n")  # an app's own Makefile, no target
+    assert deploy_hint("john", local=False, app_dir=tmp_path) == (
+        "npx cdk deploy --context stage=john"
+    )
+    assert deploy_hint("john", local=True, app_dir=tmp_path).startswith(
+        "npx cdk deploy --context stage=john --method=direct"
+    )
