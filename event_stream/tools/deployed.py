@@ -86,6 +86,10 @@ class DeployedFunction:
     log_level: str
     timeout: int
     code_zip: bytes
+    runtime: str = "python3.14"
+    arn: str = ""
+    memory_size: int = 128
+    log_format: str = "JSON"
 
 
 def fetch_function(
@@ -119,4 +123,8 @@ def fetch_function(
         log_level=logging_config.get("ApplicationLogLevel") or "INFO",
         timeout=int(config.get("Timeout", 3)),
         code_zip=code,
+        runtime=config.get("Runtime") or "",
+        arn=config.get("FunctionArn", ""),
+        memory_size=int(config.get("MemorySize", 128)),
+        log_format=logging_config.get("LogFormat") or "Text",
     )

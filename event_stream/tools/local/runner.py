@@ -3,7 +3,10 @@ local AWS's invokes, `dlq --redrive` and the event source poller).
 
 moto cannot run Lambda code without Docker, so on the local AWS this is how a function
 runs: the exact zip that was deployed, with its handler, environment, timeout and region,
-in a child process (`bootstrap.py`) whose boto3 calls go to the same endpoint. A
+in a child process whose SDK calls go to the same endpoint: `bootstrap.py` under this
+Python for the python3.x runtimes, `node_bootstrap.js` under the machine's `node` for the
+nodejs runtimes up to the machine's Node version. Any other runtime (Java, .NET, Go, Ruby,
+custom runtimes, a newer Node) is `UnsupportedRuntime`, named once by whoever asked. A
 `Worker` is one execution environment: it stays warm across invocations, as Lambda reuses
 one, and is replaced after a timeout or a crash, as Lambda replaces one. The log lines an
 invocation writes can be put in the function's log group, so `logs` shows them.
@@ -11,10 +14,12 @@ invocation writes can be put in the function's log group, so `logs` shows them.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -29,8 +34,47 @@ from typing import Any
 
 from event_stream.tools.deployed import DeployedFunction
 
-RUNNER = Path(__file__).resolve().parent / "bootstrap.py"
-INTERPRETER_START = 5  # seconds for Python and the handler's imports before the first run
+PYTHON_BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap.py"
+NODE_BOOTSTRAP = Path(__file__).resolve().parent / "node_bootstrap.js"
+INTERPRETER_START = 5  # seconds for the interpreter and the handler's imports, first run
+
+
+class UnsupportedRuntime(RuntimeError):
+    """A runtime the local AWS cannot run; the message names it and what is supported."""
+
+
+@functools.cache
+def node_major() -> int | None:
+    """The machine's Node.js major version, or None without `node`."""
+    node = shutil.which("node")
+    if node is None:
+        return None
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
+    match = re.match(r"v(\d+)\.", version.stdout.strip())
+    return int(match[1]) if match else None
+
+
+def supported_runtimes() -> str:
+    """What the local AWS runs, in words."""
+    node = node_major()
+    nodes = f"nodejs up to nodejs{node}.x (node {node} is installed)" if node else "no nodejs"
+    return f"python3.x, {nodes}"
+
+
+def runtime_command(function: DeployedFunction) -> list[str]:
+    """The command that runs `function`'s runtime here, or `UnsupportedRuntime`."""
+    runtime = function.runtime
+    if runtime.startswith("python3"):
+        return [sys.executable, str(PYTHON_BOOTSTRAP), function.handler, function.name]
+    wanted = re.fullmatch(r"nodejs(\d+)\.x", runtime)
+    node = node_major()
+    if wanted and node is not None and int(wanted[1]) <= node:
+        node_path = shutil.which("node") or "node"
+        return [node_path, str(NODE_BOOTSTRAP), function.handler, function.name, function.arn]
+    raise UnsupportedRuntime(
+        f"{function.name}: the local AWS cannot run runtime {runtime or '(none)'}; "
+        f"it runs {supported_runtimes()}"
+    )
 
 
 @dataclass(frozen=True)
@@ -46,6 +90,7 @@ class Worker:
     """One warm execution environment of a deployed function."""
 
     def __init__(self, function: DeployedFunction, *, region: str) -> None:
+        command = runtime_command(function)  # UnsupportedRuntime before anything is unpacked
         self.function = function
         self.log_stream = time.strftime("%Y/%m/%d/") + "[$LATEST]local-" + uuid.uuid4().hex
         self._task_root = tempfile.mkdtemp(prefix="lambda-")
@@ -61,11 +106,15 @@ class Worker:
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
             "AWS_LAMBDA_LOG_LEVEL": function.log_level,
+            "AWS_LAMBDA_LOG_FORMAT": function.log_format,
+            "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
         }
         self._process = subprocess.Popen(
-            # The function's name is for `ps` only: which worker is whose.
-            [sys.executable, str(RUNNER), function.handler, function.name],
+            # The function's name is in the command for `ps`: which worker is whose.
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

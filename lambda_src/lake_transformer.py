@@ -1,0 +1,75 @@
+"""The event lake's Firehose transformer: one JSON line per stream record. Stdlib only.
+
+Firehose hands a batch of the stream's records ("Transform source data in Amazon Data
+Firehose": `records[]` with `recordId`, base64 `data` and, for a Kinesis source,
+`kinesisRecordMetadata`) and takes back each record's `result` and new `data`. Each event
+becomes one line
+
+    {"event": <envelope>, "kinesis": {"shardId", "sequenceNumber", "partitionKey",
+                                      "approximateArrivalTimestamp"}}
+
+(`approximateArrivalTimestamp` in epoch seconds, as Lambda's Kinesis events carry it), so a
+reader of the lake can order a shard's events and replay them as Lambda would deliver them.
+A record that is not an envelope is `ProcessingFailed`: Firehose writes it, untouched, under
+the error prefix ("Handle failure in data transformation"); nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any
+
+try:  # on the developer side, as the package event_stream.lambda_src
+    from .event_envelope import decode
+except ImportError:  # in Lambda, the asset's files are top-level modules
+    from event_envelope import decode
+
+logger = logging.getLogger("lake_transformer")
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, list[dict[str, str]]]:
+    """Firehose's transformation call: every record answered, in order, by its recordId."""
+    return {"records": [transform(record) for record in event["records"]]}
+
+
+def transform(record: dict[str, Any]) -> dict[str, str]:
+    """One Firehose record: its lake line (`Ok`), or `ProcessingFailed` with its data as is."""
+    metadata = record.get("kinesisRecordMetadata") or {}
+    try:
+        envelope = decode(base64.b64decode(record["data"], validate=True))
+    except (KeyError, TypeError, ValueError) as error:
+        logger.error(
+            "a record that is not an event envelope goes to the error prefix: %s",
+            error,
+            extra={
+                "shardId": metadata.get("shardId"),
+                "sequenceNumber": metadata.get("sequenceNumber"),
+            },
+        )
+        return {
+            "recordId": record["recordId"],
+            "result": "ProcessingFailed",
+            "data": record["data"],
+        }
+    line = {
+        "event": envelope,
+        "kinesis": {
+            "shardId": metadata.get("shardId"),
+            "sequenceNumber": metadata.get("sequenceNumber"),
+            "partitionKey": metadata.get("partitionKey"),
+            "approximateArrivalTimestamp": (
+                metadata.get(
+                    "approximateArrivalTimestamp", record.get("approximateArrivalTimestamp")
+                )
+                / 1000
+            ),
+        },
+    }
+    data = json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return {
+        "recordId": record["recordId"],
+        "result": "Ok",
+        "data": base64.b64encode(data.encode("utf-8")).decode("ascii"),
+    }
