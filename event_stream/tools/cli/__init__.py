@@ -22,6 +22,7 @@ from event_stream.tools.cli import dlq, info, invoke, local, logs, replay, tail
 from event_stream.tools.cli.target import resolve_target
 from event_stream.tools.errors import UserError
 from event_stream.tools.local.launcher import LocalAwsError
+from event_stream.tools.local.runner import UnsupportedRuntime
 
 COMMANDS = (local, info, invoke, tail, logs, dlq, replay)
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except KeyboardInterrupt:  # Ctrl-C during invoke or replay: stop quietly, as shells expect
         return 130
-    except (UserError, LocalAwsError) as error:
+    except (UserError, LocalAwsError, UnsupportedRuntime) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except EndpointConnectionError as error:

@@ -10,7 +10,9 @@ as many as the function has batches in flight, shards and ParallelizationFactor 
 kept idle between batches as Lambda keeps environments), all replaced when the code or the
 configuration changes, and ships its log lines to the function's log group. What
 every mapping is doing is written to `poller.json` beside the server's state, for
-`local status`.
+`local status`. A function whose runtime cannot run here (`runner.UnsupportedRuntime`) has
+its mappings paused, not retried: the reason is written once to its log group and shown by
+`local status`, and nothing else slows down.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ from botocore.config import Config
 from event_stream.tools.deployed import DeployedFunction, fetch_function
 from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.local.mapping_runner import MappingRunner, MappingSettings
-from event_stream.tools.local.runner import Invocation, Worker, ship_logs
+from event_stream.tools.local.runner import (
+    Invocation,
+    UnsupportedRuntime,
+    Worker,
+    runtime_command,
+    ship_logs,
+)
 
 DISCOVERY_INTERVAL = 1.0
 STATUS_FILE = "poller.json"
@@ -55,6 +63,7 @@ class _Function:
     role_arn: str
     idle: list[Worker] = field(default_factory=list)
     retired: bool = False
+    unsupported: str | None = None  # why this runtime cannot run here
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def invoke(self, event: dict[str, Any], region: str) -> tuple[Invocation, Worker]:
@@ -95,6 +104,7 @@ class Poller:
         self.checkpoints: dict[str, dict[str, str]] = {}  # mapping UUID -> shard -> sequence
         self.functions: dict[str, _Function] = {}
         self.disabled: dict[str, MappingSettings] = {}
+        self.paused: dict[str, tuple[MappingSettings, str]] = {}  # runtime not runnable here
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="event-source-poller", daemon=True)
 
@@ -135,7 +145,7 @@ class Poller:
             if ":kinesis:" in mapping.get("EventSourceArn", "")
         ]
         seen = set()
-        self.disabled = {}
+        self.disabled, self.paused = {}, {}
         for mapping in mappings:
             settings = MappingSettings.from_api(mapping)
             seen.add(settings.uuid)
@@ -143,7 +153,11 @@ class Poller:
                 self.disabled[settings.uuid] = settings
                 self._stop_runner(settings.uuid)
                 continue
-            self._refresh_function(lambda_, settings.function_name)
+            function = self._refresh_function(lambda_, settings.function_name)
+            if function.unsupported:
+                self.paused[settings.uuid] = (settings, function.unsupported)
+                self._stop_runner(settings.uuid)
+                continue
             runner = self.runners.get(settings.uuid)
             if runner and runner.settings != settings:
                 self._stop_runner(settings.uuid)
@@ -154,7 +168,9 @@ class Poller:
             self._stop_runner(uuid)
         for uuid in set(self.checkpoints) - seen:
             del self.checkpoints[uuid]  # a deleted mapping's checkpoints go with it
-        for name in set(self.functions) - {r.settings.function_name for r in self.runners.values()}:
+        in_use = {r.settings.function_name for r in self.runners.values()}
+        in_use |= {settings.function_name for settings, _ in self.paused.values()}
+        for name in set(self.functions) - in_use:
             self.functions.pop(name).retire()
 
     def _stop_runner(self, uuid: str) -> None:
@@ -162,14 +178,14 @@ class Poller:
         if runner:
             runner.stop()
 
-    def _refresh_function(self, lambda_: Any, name: str) -> None:
+    def _refresh_function(self, lambda_: Any, name: str) -> _Function:
         """Fetch the function's code when it is new or changed. A change stops the runners
-        that invoke it first (they restart with the new code), then retires its worker."""
+        that invoke it first (they restart with the new code), then retires its workers."""
         config = lambda_.get_function_configuration(FunctionName=name)
         version = json.dumps({key: config.get(key) for key in ENVIRONMENT_KEYS}, sort_keys=True)
         known = self.functions.get(name)
         if known and known.version == version:
-            return
+            return known
         deployed = fetch_function(
             lambda_, name, bootstrap=(self.client("s3"), self.account, self.region)
         )
@@ -178,7 +194,15 @@ class Poller:
                 if runner.settings.function_name == name:
                     self._stop_runner(uuid)
             known.retire()
-        self.functions[name] = _Function(version, deployed, config["Role"])
+        function = _Function(version, deployed, config["Role"])
+        try:
+            runtime_command(deployed)
+        except UnsupportedRuntime as unsupported:
+            function.unsupported = f"{unsupported}; its event source mappings are paused"
+            line = json.dumps({"level": "ERROR", "message": function.unsupported})
+            ship_logs(self.client("logs"), deployed, [line])
+        self.functions[name] = function
+        return function
 
     def _runner(self, settings: MappingSettings) -> MappingRunner:
         function = self.functions[settings.function_name]
@@ -236,6 +260,16 @@ class Poller:
                     ],
                 }
                 for uuid, settings in self.disabled.items()
+            ]
+            + [
+                {
+                    "uuid": uuid,
+                    "function": settings.function_name,
+                    "stream": settings.stream_name,
+                    "state": f"Paused: {reason}",
+                    "shards": [],
+                }
+                for uuid, (settings, reason) in self.paused.items()
             ],
         }
         path = self.state_dir / STATUS_FILE
