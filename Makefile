@@ -22,7 +22,9 @@ export NODE_NO_WARNINGS := 1
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed node_modules/.installed ## venv + pinned CDK CLI
+NODE_EXAMPLE := examples/node_consumer/handler
+
+install: $(VENV)/.installed node_modules/.installed $(NODE_EXAMPLE)/node_modules/.installed ## venv, pinned CDK CLI, the Node example's dependencies
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(NODE_EXAMPLE)/node_modules/.installed: $(NODE_EXAMPLE)/package.json $(NODE_EXAMPLE)/package-lock.json
+	npm ci --prefix $(NODE_EXAMPLE) --no-audit --no-fund --loglevel=error
 	touch $@
 
 demo: install ## the whole loop on the embedded local AWS: deploy, publish, read back, destroy

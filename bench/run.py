@@ -25,7 +25,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-import consumers  # bench/consumers.py: the script's own folder is on sys.path
+import consumers  # bench/consumers.py, workers.py: the script's own folder is on sys.path
+import workers
 
 from event_stream.lambda_src import event_envelope, publisher
 from event_stream.runtime import LAMBDA_SRC
@@ -330,6 +331,8 @@ def main() -> None:
         file=sys.stderr,
     )
     results["consumers"] = consumers.measure(runs=1 if args.quick else 3)
+    print("warm workers: Node.js against Python ...", file=sys.stderr)
+    results["workers"] = workers.measure(invocations=50 if args.quick else 200)
 
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
@@ -340,6 +343,7 @@ def table(r: dict) -> str:
     m, ms, sp = r["throughput_moto"], r["throughput_moto_server"], r["shard_spread"]
     cd, cl, cp = (r["consumers"][k] for k in ("delivery", "latency", "publishing"))
     noop, io = r["consumers"]["shards"]["noop"], r["consumers"]["shards"]["io_50ms"]
+    w = r["workers"]
     rows = [
         (
             "Lambda asset, zipped",
@@ -444,6 +448,14 @@ def table(r: dict) -> str:
             f"{io['ratio']:.2f}x",
             ">= 2x",
             io["ratio"] >= 2,
+        ),
+        (
+            "warm invocation, 100 records: Node.js worker",
+            f"{w['node_ms']:.2f} ms",
+            f"{w['python_ms']:.2f} ms (Python worker)",
+            f"{w['ratio']:.2f}x",
+            "<= 1.5x",
+            w["ratio"] <= 1.5,
         ),
         (
             "publish-to-handler latency, window 0",
