@@ -36,6 +36,12 @@ SERVICE_PATTERN = r"^[A-Za-z][A-Za-z0-9-]*$"
 MAX_STREAM_NAME = 128
 MAX_FUNCTION_NAME = 64
 MAX_STACK_NAME = 128
+MAX_DELIVERY_STREAM_NAME = 64
+
+# Firehose buffering (BufferingHints): seconds, and MiB.
+MIN_LAKE_BUFFER_SECONDS, MAX_LAKE_BUFFER_SECONDS = 0, 900
+DEFAULT_LAKE_BUFFER_SECONDS = 300
+MAX_LAKE_RETENTION_DAYS = 36_500
 
 # Kinesis limits that bound the context values.
 MIN_RETENTION_HOURS, MAX_RETENTION_HOURS = 24, 8760
@@ -45,7 +51,7 @@ MAX_RECORD_BYTES = event_envelope.LARGEST_MAX_RECORD_BYTES
 DEFAULT_RECORD_BYTES = event_envelope.DEFAULT_MAX_RECORD_BYTES
 
 # Outputs exported for other stacks; the function names are outputs for people and tools only.
-EXPORTED_OUTPUT_KEYS = ("streamName", "streamArn")
+EXPORTED_OUTPUT_KEYS = ("streamName", "streamArn", "lakeBucketName", "lakeBucketArn")
 
 
 def stack_name(stage: str, service: str = DEFAULT_SERVICE) -> str:
@@ -61,6 +67,11 @@ def stream_name(stage: str, service: str = DEFAULT_SERVICE) -> str:
 def function_name(stage: str, suffix: str, service: str = DEFAULT_SERVICE) -> str:
     """A function name: `<service>-<stage>-<suffix>` (publishers and stream processors)."""
     return f"{service}-{stage}-{suffix}"
+
+
+def lake_delivery_stream_name(stage: str, service: str = DEFAULT_SERVICE) -> str:
+    """The Firehose delivery stream that keeps a stage's events: `<stage>-<service>-lake`."""
+    return f"{stage}-{service}-lake"
 
 
 def export_name(stage: str, output_key: str, service: str = DEFAULT_SERVICE) -> str:
@@ -81,6 +92,9 @@ CONTEXT_KEYS = {
     "logLevel": "log_level",
     "tracing": "tracing",
     "alarmTopicArn": "alarm_topic_arn",
+    "lake": "lake",
+    "lakeBufferSeconds": "lake_buffer_seconds",
+    "lakeRetentionDays": "lake_retention_days",
 }
 
 
@@ -100,6 +114,10 @@ class StageConfig:
     log_level: str = "INFO"
     tracing: bool = False
     alarm_topic_arn: str | None = None
+    # The event lake: every event kept in S3 through Firehose (see EventLake).
+    lake: bool = True
+    lake_buffer_seconds: int = DEFAULT_LAKE_BUFFER_SECONDS
+    lake_retention_days: int = 0  # 0: kept forever
 
     def __post_init__(self) -> None:
         check_name(
@@ -119,6 +137,8 @@ class StageConfig:
             ("stream name", self.stream_name, MAX_STREAM_NAME),
             ("function name", self.publish_function_name, MAX_FUNCTION_NAME),
             ("function name", self.publish_batch_function_name, MAX_FUNCTION_NAME),
+            ("function name", self.lake_function_name, MAX_FUNCTION_NAME),
+            ("delivery stream name", self.lake_delivery_stream_name, MAX_DELIVERY_STREAM_NAME),
         )
         # The longest stage every name still fits with: the tightest of the limits.
         room = min(limit - len(name) + len(self.stage) for _, name, limit in names)
@@ -144,6 +164,14 @@ class StageConfig:
         check_log_level("logLevel", self.log_level)
         if self.alarm_topic_arn is not None:
             check_topic_arn("alarmTopicArn", self.alarm_topic_arn)
+        check_bool("lake", self.lake)
+        check_int(
+            "lakeBufferSeconds",
+            self.lake_buffer_seconds,
+            MIN_LAKE_BUFFER_SECONDS,
+            MAX_LAKE_BUFFER_SECONDS,
+        )
+        check_int("lakeRetentionDays", self.lake_retention_days, 0, MAX_LAKE_RETENTION_DAYS)
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> StageConfig:
@@ -199,6 +227,15 @@ class StageConfig:
     @property
     def publish_batch_function_name(self) -> str:
         return function_name(self.stage, "publish-batch", self.service)
+
+    @property
+    def lake_function_name(self) -> str:
+        """The lake's Firehose transformer."""
+        return function_name(self.stage, "lake", self.service)
+
+    @property
+    def lake_delivery_stream_name(self) -> str:
+        return lake_delivery_stream_name(self.stage, self.service)
 
     def export_name(self, output_key: str) -> str:
         """The export name of one of the stack's outputs."""

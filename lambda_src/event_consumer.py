@@ -39,12 +39,11 @@ from typing import Any
 
 try:  # on the developer side, as the package event_stream.lambda_src
     from .event_envelope import decode
-    from .metrics import emf_line
+    from .metrics import UNREADABLE_METRIC, emf_line
 except ImportError:  # in Lambda, the asset's files are top-level modules
     from event_envelope import decode
-    from metrics import emf_line
+    from metrics import UNREADABLE_METRIC, emf_line
 
-UNREADABLE_METRIC = "UnreadableRecords"
 # The event types the StreamProcessor's filter lets through (a JSON array), set by the
 # construct; `process` skips any other type as a second guard behind the filter.
 EVENT_TYPES_ENV = "EVENT_TYPES"

@@ -19,19 +19,30 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 from typing import Any
 
 try:  # on the developer side, as the package event_stream.lambda_src
     from .event_envelope import decode
+    from .metrics import UNREADABLE_METRIC, emf_line
 except ImportError:  # in Lambda, the asset's files are top-level modules
     from event_envelope import decode
+    from metrics import UNREADABLE_METRIC, emf_line
 
 logger = logging.getLogger("lake_transformer")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, list[dict[str, str]]]:
-    """Firehose's transformation call: every record answered, in order, by its recordId."""
-    return {"records": [transform(record) for record in event["records"]]}
+    """Firehose's transformation call: every record answered, in order, by its recordId.
+    Records that are not envelopes are counted in the `UnreadableRecords` metric."""
+    records = [transform(record) for record in event["records"]]
+    failed = sum(1 for record in records if record["result"] == "ProcessingFailed")
+    if failed:
+        function_name = getattr(context, "function_name", None) or os.environ.get(
+            "AWS_LAMBDA_FUNCTION_NAME", "local"
+        )
+        print(emf_line(UNREADABLE_METRIC, failed, function_name=function_name, level="ERROR"))
+    return {"records": records}
 
 
 def transform(record: dict[str, Any]) -> dict[str, str]:

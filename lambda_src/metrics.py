@@ -13,6 +13,8 @@ import time
 NAMESPACE = "CncbEventStream"
 # Events publish_batch answered as failed (the CDK side alarms on it; boto3-free to import).
 UNPUBLISHED_METRIC = "UnpublishedEvents"
+# Records that are not event envelopes: skipped by a consumer, kept apart by the lake.
+UNREADABLE_METRIC = "UnreadableRecords"
 
 
 def emf_line(metric: str, value: int, *, function_name: str, level: str) -> str:

@@ -79,9 +79,22 @@ def test_every_acknowledged_finding_has_a_written_reason(report):
         assert len(finding["reason"]) > 40, finding["ruleName"]
 
 
-def test_only_the_x_ray_wildcard_is_acknowledged(report):
+LAKE_ACKNOWLEDGED = {
+    "AwsSolutions-S1",
+    "AwsSolutions-KDF1",
+    "AwsSolutions-IAM5[Action::s3:Abort*]",
+    "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+    "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+    "AwsSolutions-IAM5[Action::s3:GetObject*]",
+    "AwsSolutions-IAM5[Action::s3:List*]",
+    "AwsSolutions-IAM5[Resource::<EventLakeBucket08FD9772.Arn>/*]",
+    "AwsSolutions-IAM5[Resource::<EventLakeTransformer7FADA69F.Arn>:*]",
+}
+
+
+def test_only_x_ray_and_the_lakes_firehose_grants_are_acknowledged(report):
     rules = {f["ruleName"] for f in report["suppressedViolations"]}
-    assert rules <= {"AwsSolutions-IAM5[Resource::*]"}
+    assert rules <= {"AwsSolutions-IAM5[Resource::*]", *LAKE_ACKNOWLEDGED}
 
 
 def _wildcard_put(stack):
@@ -97,7 +110,7 @@ def test_nag_bites_on_a_wildcard_resource():
 
 def _tampered_template(tamper) -> dict:
     app = cdk.App()
-    stack = EventStreamStack(app, config=StageConfig(), env=ENV)
+    stack = EventStreamStack(app, config=StageConfig(lake=False), env=ENV)
     tamper(stack)
     return app.synth().get_stack_by_name(stack.stack_name).template
 
@@ -105,7 +118,7 @@ def _tampered_template(tamper) -> dict:
 def test_least_privilege_check_bites_on_grant_write():
     """grant_write passes cdk-nag (no wildcard) but adds ListShards and the other put."""
     both = {"kinesis:PutRecord", "kinesis:PutRecords"}
-    assert kinesis_actions(synth(StageConfig()).json) == both
+    assert kinesis_actions(synth(StageConfig(lake=False)).json) == both
     tampered = _tampered_template(
         lambda s: s.event_stream.stream.grant_write(s.event_stream.publish_function)
     )

@@ -1,4 +1,6 @@
-"""The synthesized stack, one behaviour per test (template built once per session)."""
+"""The synthesized stack's publishing side, one behaviour per test (template built once per
+session). The lake has a module of its own (test_lake_template.py); these stacks are
+synthesized without it."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def dev():
-    return synth(StageConfig(stage="dev"))
+    return synth(StageConfig(lake=False, stage="dev"))
 
 
 def _function(dev, name):
@@ -75,25 +77,29 @@ def test_stream_is_removed_with_the_stack_by_default(dev):
 
 
 def test_retain_stream_keeps_the_stream_when_the_stack_goes():
-    synth(StageConfig(retain_stream=True)).template.has_resource(
+    synth(StageConfig(lake=False, retain_stream=True)).template.has_resource(
         "AWS::Kinesis::Stream", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
     )
 
 
 def test_on_demand_stream_has_no_shard_count():
-    (stream,) = synth(StageConfig(on_demand=True)).resources("AWS::Kinesis::Stream").values()
+    (stream,) = (
+        synth(StageConfig(lake=False, on_demand=True)).resources("AWS::Kinesis::Stream").values()
+    )
     assert stream["Properties"]["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
     assert "ShardCount" not in stream["Properties"]
 
 
 def test_shard_count_and_retention_come_from_the_stage():
-    synth(StageConfig(shard_count=4, retention_hours=168)).template.has_resource_properties(
+    synth(
+        StageConfig(lake=False, shard_count=4, retention_hours=168)
+    ).template.has_resource_properties(
         "AWS::Kinesis::Stream", {"ShardCount": 4, "RetentionPeriodHours": 168}
     )
 
 
 def test_larger_record_limit_opts_the_stream_in_and_tells_the_functions():
-    big = synth(StageConfig(max_record_bytes=4 * 1024 * 1024))
+    big = synth(StageConfig(lake=False, max_record_bytes=4 * 1024 * 1024))
     big.template.has_resource_properties("AWS::Kinesis::Stream", {"MaxRecordSizeInKiB": 4096})
     for function in big.resources("AWS::Lambda::Function").values():
         assert function["Properties"]["Environment"]["Variables"]["MAX_RECORD_BYTES"] == "4194304"
@@ -205,12 +211,12 @@ def test_each_function_has_its_own_log_group_with_retention_removed_with_the_sta
 
 
 def test_log_retention_comes_from_the_stage():
-    groups = synth(StageConfig(log_retention_days=365)).resources("AWS::Logs::LogGroup")
+    groups = synth(StageConfig(lake=False, log_retention_days=365)).resources("AWS::Logs::LogGroup")
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {365}
 
 
 def test_functions_log_json_at_the_stage_log_level():
-    debug = synth(StageConfig(log_level="DEBUG"))
+    debug = synth(StageConfig(lake=False, log_level="DEBUG"))
     debug.template.has_resource_properties(
         "AWS::Lambda::Function",
         {"LoggingConfig": Match.object_like({"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})},
@@ -250,7 +256,7 @@ def test_tracing_is_off_by_default(dev):
 
 
 def test_tracing_flag_turns_on_active_tracing():
-    traced = synth(StageConfig(tracing=True))
+    traced = synth(StageConfig(lake=False, tracing=True))
     for function in traced.resources("AWS::Lambda::Function").values():
         assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
@@ -305,7 +311,9 @@ def test_alarms_have_no_action_without_a_topic(dev):
 
 def test_alarms_notify_the_stage_topic():
     topic = "arn:aws:sns:us-east-1:123456789012:on-call"
-    alarms = synth(StageConfig(alarm_topic_arn=topic)).resources("AWS::CloudWatch::Alarm")
+    alarms = synth(StageConfig(lake=False, alarm_topic_arn=topic)).resources(
+        "AWS::CloudWatch::Alarm"
+    )
     assert len(alarms) == 6
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [topic]
@@ -344,7 +352,7 @@ def test_outputs_are_exactly_the_contract_ones(dev):
 
 
 def test_names_follow_the_stage():
-    john = synth(StageConfig(stage="john"))
+    john = synth(StageConfig(lake=False, stage="john"))
     john.template.has_resource_properties(
         "AWS::Kinesis::Stream", {"Name": "john-cncb-event-stream-s1"}
     )
