@@ -256,3 +256,113 @@ def test_a_valid_filter_is_kept(fixed, aws):
 
 def test_canary_moto_still_accepts_an_invalid_filter_without_the_fix(aws):
     assert _mapping_with_filter('{"partitionKey": ["1"]}')["FilterCriteria"]
+
+
+LAKE_TEMPLATE = {
+    "Resources": {
+        "Stream": {
+            "Type": "AWS::Kinesis::Stream",
+            "Properties": {"Name": "lake-s1", "ShardCount": 1},
+        },
+        "Bucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Delete"},
+        "AutoDelete": {
+            "Type": "Custom::S3AutoDeleteObjects",
+            "Properties": {
+                "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:nope",
+                "BucketName": {"Ref": "Bucket"},
+            },
+        },
+        "Lake": {
+            "Type": "AWS::KinesisFirehose::DeliveryStream",
+            "Properties": {
+                "DeliveryStreamName": "lake-test",
+                "DeliveryStreamType": "KinesisStreamAsSource",
+                "KinesisStreamSourceConfiguration": {
+                    "KinesisStreamARN": {"Fn::GetAtt": ["Stream", "Arn"]},
+                    "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+                },
+                "ExtendedS3DestinationConfiguration": {
+                    "BucketARN": {"Fn::GetAtt": ["Bucket", "Arn"]},
+                    "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+                    "Prefix": "lake-s1/!{timestamp:yyyy/MM/dd/HH}/",
+                    "ErrorOutputPrefix": "lake-s1-errors/!{firehose:error-output-type}/",
+                    "CompressionFormat": "GZIP",
+                    "BufferingHints": {"IntervalInSeconds": 5, "SizeInMBs": 5},
+                },
+            },
+        },
+    },
+    "Outputs": {
+        "lakeDeliveryStreamName": {"Value": {"Ref": "Lake"}},
+        "lakeArn": {"Value": {"Fn::GetAtt": ["Lake", "Arn"]}},
+        "bucket": {"Value": {"Ref": "Bucket"}},
+    },
+}
+
+
+def _lake_stack(cloudformation) -> dict[str, str]:
+    cloudformation.create_stack(StackName="lake", TemplateBody=json.dumps(LAKE_TEMPLATE))
+    (stack,) = cloudformation.describe_stacks(StackName="lake")["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def test_a_delivery_stream_in_a_template_is_created_with_its_outputs(fixed, aws):
+    cloudformation, _ = aws
+    outputs = _lake_stack(cloudformation)
+    assert outputs["lakeDeliveryStreamName"] == "lake-test"
+    assert outputs["lakeArn"].endswith(":deliverystream/lake-test")
+    firehose = boto3.client("firehose", region_name="us-east-1")
+    description = firehose.describe_delivery_stream(DeliveryStreamName="lake-test")
+    source = description["DeliveryStreamDescription"]["Source"]
+    assert source["KinesisStreamSourceDescription"]["KinesisStreamARN"].endswith(":stream/lake-s1")
+
+
+def test_the_delivery_stream_goes_with_its_stack(fixed, aws):
+    cloudformation, _ = aws
+    _lake_stack(cloudformation)
+    cloudformation.delete_stack(StackName="lake")
+    names = boto3.client("firehose", region_name="us-east-1").list_delivery_streams()
+    assert names["DeliveryStreamNames"] == []
+
+
+def test_canary_moto_still_skips_a_delivery_stream_without_the_fix(aws, monkeypatch):
+    cloudformation, _ = aws
+    template = json.loads(json.dumps(LAKE_TEMPLATE))
+    del template["Resources"]["AutoDelete"]  # fix 7's part: moto would wait for Docker
+    del template["Outputs"]  # moto cannot even validate a GetAtt of a type it lacks
+    cloudformation.create_stack(StackName="lake", TemplateBody=json.dumps(template))
+    assert (
+        boto3.client("firehose", region_name="us-east-1").list_delivery_streams()[
+            "DeliveryStreamNames"
+        ]
+        == []
+    )
+
+
+def test_an_auto_deleted_bucket_is_emptied_and_goes_with_its_stack(fixed, aws):
+    cloudformation, _ = aws
+    bucket = _lake_stack(cloudformation)["bucket"]
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="lake-s1/2026/11/29/15/object.gz", Body=b"x")
+    s3.put_object(Bucket=bucket, Key="lake-s1/2026/11/29/15/object.gz", Body=b"y")
+    cloudformation.delete_stack(StackName="lake")
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_canary_moto_still_waits_for_a_custom_resources_provider_without_the_fix(aws):
+    from moto.cloudformation import parsing
+    from moto.cloudformation.custom_model import CustomModel
+
+    assert parsing.resource_class_from_type("Custom::S3AutoDeleteObjects") is CustomModel
+
+
+def test_canary_moto_still_leaves_a_full_bucket_behind_a_deleted_stack_without_the_fix(aws):
+    cloudformation, _ = aws
+    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Delete"}}}
+    cloudformation.create_stack(StackName="full", TemplateBody=json.dumps(template))
+    s3 = boto3.client("s3", region_name="us-east-1")
+    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    cloudformation.delete_stack(StackName="full")  # AWS: DELETE_FAILED, BucketNotEmpty
+    assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]

@@ -10,7 +10,13 @@ from typing import Any
 from moto.awslambda import models as awslambda
 from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.cloudformation import models as cloudformation
+from moto.cloudformation import parsing
+from moto.firehose.models import firehose_backends
 from moto.kinesis import models as kinesis
+from moto.s3 import models as s3
+from moto.s3.exceptions import BucketNotEmpty
+from moto.s3.models import s3_backends
+from moto.utilities.utils import get_partition
 
 from event_stream.tools.local.event_filter import FilterError, patterns_of
 
@@ -130,6 +136,165 @@ def update_mapping_checking_filters(self: Any, uuid: str, spec: dict[str, Any]) 
     return _update_mapping(self, uuid, spec)
 
 
+class DeliveryStreamResource:
+    """Fix 6: moto 5.2.5's CloudFormation has no model for AWS::KinesisFirehose::DeliveryStream:
+    a stack with one reaches CREATE_COMPLETE without it, and outputs that refer to it are
+    dropped. This model creates (and deletes) it through moto's Firehose API, as
+    CloudFormation calls CreateDeliveryStream; `Ref` is its name, `Fn::GetAtt Arn` its ARN."""
+
+    TYPE = "AWS::KinesisFirehose::DeliveryStream"
+
+    def __init__(self, name: str, arn: str) -> None:
+        self.name = name
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def is_created() -> bool:
+        return True
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> DeliveryStreamResource:
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("DeliveryStreamName") or resource_name
+        arn = firehose_backends[account_id][region_name].create_delivery_stream(
+            region_name,
+            delivery_stream_name=name,
+            delivery_stream_type=props.get("DeliveryStreamType", "DirectPut"),
+            kinesis_stream_source_configuration=props.get("KinesisStreamSourceConfiguration"),
+            delivery_stream_encryption_configuration_input=props.get(
+                "DeliveryStreamEncryptionConfigurationInput"
+            ),
+            s3_destination_configuration=props.get("S3DestinationConfiguration"),
+            extended_s3_destination_configuration=props.get("ExtendedS3DestinationConfiguration"),
+            redshift_destination_configuration=None,
+            elasticsearch_destination_configuration=None,
+            splunk_destination_configuration=None,
+            http_endpoint_destination_configuration=None,
+            snowflake_destination_configuration=None,
+            iceberg_destination_configuration=None,
+            tags=props.get("Tags") or [],
+        )
+        return cls(name, arn)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: DeliveryStreamResource,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> DeliveryStreamResource:
+        # A changed destination is applied by replacing the stream under the same name.
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = firehose_backends[account_id][region_name]
+        if self.name in backend.delivery_streams:
+            backend.delete_delivery_stream(self.name)
+
+    @staticmethod
+    def has_cfn_attr(attribute: str) -> bool:
+        return attribute == "Arn"
+
+    def get_cfn_attribute(self, attribute: str) -> str:
+        return self.arn
+
+
+class AutoDeleteObjectsResource:
+    """Fix 7: moto runs a custom resource only by invoking its provider function through
+    Docker and waiting for its answer, so a stack with CDK's `autoDeleteObjects` (the
+    Custom::S3AutoDeleteObjects resource, a Node.js provider) never finishes creating here.
+    This model does what that provider does on AWS: nothing on create and update; on delete,
+    it empties the bucket (every version), so that the bucket can go with the stack."""
+
+    TYPE = "Custom::S3AutoDeleteObjects"
+
+    def __init__(self, bucket_name: str) -> None:
+        self.bucket_name = bucket_name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return f"AutoDeleteObjects-{self.bucket_name}"
+
+    @staticmethod
+    def is_created() -> bool:
+        return True
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> AutoDeleteObjectsResource:
+        return cls(cloudformation_json.get("Properties", {}).get("BucketName", ""))
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: AutoDeleteObjectsResource,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> AutoDeleteObjectsResource:
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        bucket = s3_backends[account_id][get_partition(region_name)].buckets.get(self.bucket_name)
+        if bucket is not None:
+            bucket.keys.clear()  # every version and delete marker
+
+    @staticmethod
+    def has_cfn_attr(attribute: str) -> bool:
+        return False
+
+    def get_cfn_attribute(self, attribute: str) -> None:
+        return None
+
+
+def delete_bucket_resource(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+) -> None:
+    """Fix 7, the bucket's side: moto "deletes" a stack's bucket that still has objects by
+    leaving it in place and reporting success; CloudFormation fails the deletion
+    (BucketNotEmpty). Raising lets moto retry it after the bucket was emptied (moto deletes a
+    stack's resources in no set order, retrying what failed), as AWS's dependency order does."""
+    backend = s3_backends[account_id][get_partition(region_name)]
+    bucket = backend.buckets.get(resource_name)
+    if bucket is not None and bucket.keys:
+        raise BucketNotEmpty(resource_name)
+    backend.delete_bucket(resource_name)
+
+
+_resource_class_from_type = parsing.resource_class_from_type
+_MODELS = {model.TYPE: model for model in (DeliveryStreamResource, AutoDeleteObjectsResource)}
+
+
+def resource_class_with_fixes(resource_type: str) -> Any:
+    """Fixes 6 and 7: the models moto lacks, before moto's own lookup."""
+    return _MODELS.get(resource_type) or _resource_class_from_type(resource_type)
+
+
 # (owner, attribute, replacement): what apply_fixes sets, and what the tests patch in.
 FIXES = (
     (cloudformation.CloudFormationBackend, "_resolve_update_parameters", resolve_update_parameters),
@@ -149,6 +314,8 @@ FIXES = (
     (awslambda.LambdaFunction, "get_configuration", function_configuration_with_logging_config),
     (awslambda.LambdaBackend, "create_event_source_mapping", create_mapping_checking_filters),
     (awslambda.LambdaBackend, "update_event_source_mapping", update_mapping_checking_filters),
+    (parsing, "resource_class_from_type", resource_class_with_fixes),
+    (s3.FakeBucket, "delete_from_cloudformation_json", classmethod(delete_bucket_resource)),
 )
 
 
