@@ -105,6 +105,7 @@ class Poller:
         self.functions: dict[str, _Function] = {}
         self.disabled: dict[str, MappingSettings] = {}
         self.paused: dict[str, tuple[MappingSettings, str]] = {}  # runtime not runnable here
+        self._functions_lock = threading.Lock()  # the lake poller fetches functions too
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="event-source-poller", daemon=True)
 
@@ -153,7 +154,8 @@ class Poller:
                 self.disabled[settings.uuid] = settings
                 self._stop_runner(settings.uuid)
                 continue
-            function = self._refresh_function(lambda_, settings.function_name)
+            with self._functions_lock:
+                function = self._refresh_function(lambda_, settings.function_name)
             if function.unsupported:
                 self.paused[settings.uuid] = (settings, function.unsupported)
                 self._stop_runner(settings.uuid)
@@ -172,6 +174,22 @@ class Poller:
         in_use |= {settings.function_name for settings, _ in self.paused.values()}
         for name in set(self.functions) - in_use:
             self.functions.pop(name).retire()
+
+    def invoke_function(self, function: str, event: dict[str, Any]) -> Invocation:
+        """Invoke a function by name or ARN in one of its warm workers (the local Firehose's
+        transformer calls come through here), its log lines shipped to its log group."""
+        name = function.rsplit(":function:", 1)[-1].split(":")[0]
+        with self._functions_lock:
+            known = self._refresh_function(self.client("lambda"), name)
+        if known.unsupported:
+            return Invocation(
+                None, {"errorType": "Runtime.Unsupported", "errorMessage": known.unsupported}, []
+            )
+        invocation, worker = known.invoke(event, self.region)
+        ship_logs(
+            self.client("logs"), known.deployed, invocation.log_lines, stream=worker.log_stream
+        )
+        return invocation
 
     def _stop_runner(self, uuid: str) -> None:
         runner = self.runners.pop(uuid, None)

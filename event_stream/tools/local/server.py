@@ -1,5 +1,6 @@
 """The embedded local AWS's server process: moto_server with the project's moto fixes
-(`moto_fixes`), and the event source poller that runs deployed consumers beside it.
+(`moto_fixes`), the event source poller that runs deployed consumers beside it, and the
+lake poller that delivers Kinesis-sourced Firehose streams to S3.
 
 Run as `python -m event_stream.tools.local.server -H 127.0.0.1 -p PORT --state-dir DIR`
 (what `local up` does).
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from event_stream.tools.local.event_source_poller import Poller
+from event_stream.tools.local.lake_poller import LakePoller
 from event_stream.tools.local.launcher import ACCOUNT, REGION, endpoint_url
 from event_stream.tools.local.moto_fixes import apply_fixes
 
@@ -36,8 +38,10 @@ def main(argv: list[str] | None = None) -> None:
     poller = Poller(
         endpoint_url(int(port)), account=ACCOUNT, region=REGION, state_dir=state_dir
     ).start()
+    lake = LakePoller(poller.client, poller.invoke_function).start()
 
     def stop(signum: int, frame: Any) -> None:
+        lake.stop()
         poller.stop()  # its workers are this process's children: end them first
         os._exit(0)
 
