@@ -113,12 +113,28 @@ def test_second_deploy_updates_the_stage(deployed):
     assert function["Environment"]["Variables"]["MAX_RECORD_BYTES"] == "2097152"
 
 
-def test_destroy_removes_stream_and_exports_and_the_stage_deploys_again(cloud):
+def test_destroy_removes_stream_lake_and_exports_and_the_stage_deploys_again(cloud):
     stage = "e2e-again"
     cloud.deploy(stage)
+    s3 = cloud.client("s3")
+    buckets_before = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    (stack,) = cloud.client("cloudformation").describe_stacks(
+        StackName=f"cncb-event-stream-{stage}"
+    )["Stacks"]
+    bucket = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "lakeBucketName")
+    s3.put_object(Bucket=bucket, Key="kept/object.gz", Body=b"x")  # a lake with history
     cloud.destroy(stage)
     assert (
         f"{stage}-cncb-event-stream-s1" not in cloud.client("kinesis").list_streams()["StreamNames"]
+    )
+    assert bucket in buckets_before and bucket not in {
+        b["Name"] for b in s3.list_buckets()["Buckets"]
+    }
+    assert (
+        cloud.client("firehose")
+        .list_delivery_streams()["DeliveryStreamNames"]
+        .count(f"{stage}-cncb-event-stream-lake")
+        == 0
     )
     names = {e["Name"] for e in cloud.client("cloudformation").list_exports()["Exports"]}
     assert not any(n.startswith(f"cncb-event-stream-{stage}-") for n in names)

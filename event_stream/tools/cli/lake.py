@@ -1,0 +1,56 @@
+"""`lake --stage S [--since TIME] [--until TIME] [--type T]`: the stage's kept events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from event_stream.tools import lake_reader
+from event_stream.tools.cli.output import parse_duration
+from event_stream.tools.cli.target import deployed_stage, staged_command
+from event_stream.tools.deployed import output
+from event_stream.tools.errors import UserError
+
+
+def register(commands: Any) -> None:
+    lake = staged_command(
+        commands, "lake", "the events the stage's lake keeps, in order per shard", run
+    )
+    lake.add_argument("--since", help="arrived since: 2h, 7d, or 2026-11-29T15:00 (UTC)")
+    lake.add_argument("--until", help="arrived until: the same forms")
+    lake.add_argument("--type", action="append", dest="types", help="only this type (repeatable)")
+
+
+def run(args: argparse.Namespace) -> None:
+    stack = deployed_stage(args)
+    bucket = output(stack, "lakeBucketName")
+    lines = lake_reader.read_lines(
+        args.target.client("s3"),
+        bucket,
+        output(stack, "streamName"),
+        since=parse_time(args.since, "--since"),
+        until=parse_time(args.until, "--until"),
+        types=set(args.types) if args.types else None,
+    )
+    for line in lines:
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+def parse_time(text: str | None, option: str) -> datetime | None:
+    """A moment: a duration ago (`2h`, as `logs --since`) or an ISO 8601 time (UTC unless
+    it says otherwise)."""
+    if text is None:
+        return None
+    if re.fullmatch(r"\d+[smhdw]", text.strip()):
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(
+            f"{option} {text!r}: must be a duration such as 2h or 7d, or a time such as "
+            "2026-11-29T15:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

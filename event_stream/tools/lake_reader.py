@@ -1,0 +1,63 @@
+"""Read a stage's event lake: the lines Firehose wrote, in order per shard.
+
+Objects sit under `<stream name>/YYYY/MM/dd/HH/` (the UTC hour of their oldest record, see
+EventLake), GZIP, one line per event: `{"event": <envelope>, "kinesis": {"shardId",
+"sequenceNumber", "partitionKey", "approximateArrivalTimestamp"}}`. A window of arrival
+times reads only the hours it covers (one hour earlier too: an object is filed under its
+oldest record's hour and may hold later ones).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+def hour_prefixes(stream_name: str, since: datetime | None, until: datetime | None) -> list[str]:
+    """The key prefixes that can hold records that arrived in [since, until]."""
+    if since is None:
+        return [f"{stream_name}/"]
+    end = until or datetime.now(UTC)
+    hour = (since - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    prefixes = []
+    while hour <= end:
+        prefixes.append(f"{stream_name}/{hour:%Y/%m/%d/%H}/")
+        hour += timedelta(hours=1)
+    return prefixes
+
+
+def read_lines(
+    s3: Any,
+    bucket: str,
+    stream_name: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    types: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Every lake line in the window (arrival time), of the given types, ordered by shard
+    and sequence number; a sequence number seen twice (a Firehose retry) appears once."""
+    lines: dict[tuple[str, int], dict[str, Any]] = {}
+    for key in _keys(s3, bucket, hour_prefixes(stream_name, since, until)):
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        for raw in gzip.decompress(body).splitlines():
+            line = json.loads(raw)
+            arrived = datetime.fromtimestamp(line["kinesis"]["approximateArrivalTimestamp"], UTC)
+            if (since and arrived < since) or (until and arrived > until):
+                continue
+            if types and line["event"].get("type") not in types:
+                continue
+            where = line["kinesis"]
+            lines[(where["shardId"], int(where["sequenceNumber"]))] = line
+    return [lines[key] for key in sorted(lines)]
+
+
+def _keys(s3: Any, bucket: str, prefixes: list[str]) -> Iterator[str]:
+    paginator = s3.get_paginator("list_objects_v2")
+    for prefix in prefixes:
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for listed in page.get("Contents", []):
+                yield listed["Key"]
