@@ -1,5 +1,6 @@
 """The event stream construct library: stage rules and names, the `EventStream` construct,
-the `EventStreamStack`, `import_stream` and, for consumers, `StreamProcessor`.
+the `EventStreamStack`, `import_stream`, `EventLake` for history and, for consumers,
+`StreamProcessor`.
 
 Everything loads lazily: importing `event_stream` costs nothing until a name is used, and
 only the CDK classes import aws_cdk. The developer tools live in `event_stream.tools`
@@ -13,6 +14,7 @@ from typing import Any
 
 _LAZY = {
     "EventStream": "event_stream.construct",
+    "EventLake": "event_stream.lake",
     "EventStreamStack": "event_stream.stack",
     "StageConfig": "event_stream.config",
     "StreamProcessor": "event_stream.processor",

@@ -2,7 +2,8 @@
 # The cookbook's loop on the embedded local AWS: start it, bootstrap and deploy a stage's
 # event stream and the example stream processor (examples/consumer/) with the real CDK CLI,
 # publish one event through the deployed publisher code, read it back from the stream, show
-# the stream processor's log line for it, then destroy both stacks and stop the local AWS.
+# the stream processor's log line for it and the event kept in the stage's lake (S3, via
+# Firehose), then destroy both stacks and stop the local AWS.
 # Whatever happens, nothing is left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,3 +66,15 @@ if [ -z "$lines" ]; then
 fi
 echo "$lines"
 $PY -m event_stream local status
+
+step "The event kept in the stage's lake (Firehose -> S3, after the dev stage's 5 s buffer)"
+for _ in $(seq 1 30); do
+  kept=$($PY -m event_stream lake --stage "$STAGE" 2>/dev/null || true)
+  [ -n "$kept" ] && break
+  sleep 1
+done
+if [ -z "$kept" ]; then
+  echo "the lake kept nothing within 30 s" >&2
+  exit 1
+fi
+echo "$kept"

@@ -39,7 +39,12 @@ def test_info_shows_outputs_and_exports(deployed):
     info = deployed.cli_json("info", "--stage", STAGE)
     assert info["outputs"]["publishFunctionName"] == f"{STACK}-publish"
     assert info["outputs"]["publishBatchFunctionName"] == f"{STACK}-publish-batch"
-    assert set(info["exports"]) == {f"{STACK}-streamName", f"{STACK}-streamArn"}
+    assert set(info["exports"]) == {
+        f"{STACK}-streamName",
+        f"{STACK}-streamArn",
+        f"{STACK}-lakeBucketName",
+        f"{STACK}-lakeBucketArn",
+    }
 
 
 def test_invoked_event_comes_back_from_tail_with_every_envelope_field(deployed):
