@@ -61,3 +61,17 @@ def _keys(s3: Any, bucket: str, prefixes: list[str]) -> Iterator[str]:
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for listed in page.get("Contents", []):
                 yield listed["Key"]
+
+
+def lake_of_stream(cloudformation: Any, stream_arn: str) -> str | None:
+    """The lake bucket of the stage whose stream this is, found through the stage's exports
+    (`<stack>-streamArn` = the ARN, then `<stack>-lakeBucketName`); None without a lake."""
+    exports = {
+        export["Name"]: export["Value"]
+        for page in cloudformation.get_paginator("list_exports").paginate()
+        for export in page["Exports"]
+    }
+    for name, value in exports.items():
+        if name.endswith("-streamArn") and value == stream_arn:
+            return exports.get(name.removesuffix("streamArn") + "lakeBucketName")
+    return None

@@ -1,4 +1,6 @@
-"""`replay --stage S FILE.jsonl [--rate N]`: publish a file of events in batches."""
+"""`replay --stage S FILE.jsonl [--rate N]`: publish a file of events in batches; and
+`replay --from-lake --stage S --function NAME [--since] [--until] [--type] [--dry-run]`:
+feed the stage's lake to one consumer function (see `tools/lake_replay.py`)."""
 
 from __future__ import annotations
 

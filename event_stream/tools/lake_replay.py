@@ -1,0 +1,142 @@
+"""Replay a stage's lake into one consumer function, as its event source mapping would.
+
+The cookbook's "Replaying events" recipe reads the lake and invokes one named function;
+EventBridge's archive replays a time window to chosen rules; Kafka resets one consumer
+group. Here: the lake's events in a window, in order per shard (by sequence number), pass
+the function's mapping filter, and go to that function alone, synchronously, in Lambda's
+Kinesis event shape and in batches of its mapping's BatchSize. The answer is honoured as
+the mapping honours it: a function error, or a reported record (with
+ReportBatchItemFailures), stops that shard's replay there; the records before it are done,
+and a re-run with `--resume-from SHARD=SEQUENCE` starts at the stopped record. Nothing is
+retried silently: a batch runs at most once per command.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from event_stream.lambda_src import event_envelope
+from event_stream.tools.local.event_filter import record_passes
+from event_stream.tools.local.kinesis_event import iso_time, lambda_event
+
+Invoke = Callable[[dict[str, Any]], tuple[Any, dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """What a replay needs of the function's event source mapping."""
+
+    stream_arn: str
+    batch_size: int
+    report_item_failures: bool
+    filter_patterns: list[dict[str, Any]]
+
+
+@dataclass
+class ShardOutcome:
+    """How one shard's replay ended."""
+
+    shard_id: str
+    sent: int = 0
+    stopped_at: str | None = None  # the sequence number to resume from
+    reason: str = ""
+
+
+def as_record(line: dict[str, Any]) -> dict[str, Any]:
+    """A lake line as GetRecords answers the record (the data re-encoded as published:
+    compact JSON of the envelope, its fields in their order)."""
+    where = line["kinesis"]
+    return {
+        "PartitionKey": where["partitionKey"],
+        "SequenceNumber": where["sequenceNumber"],
+        "Data": event_envelope.encode(line["event"]),
+        "ApproximateArrivalTimestamp": datetime.fromtimestamp(
+            where["approximateArrivalTimestamp"], UTC
+        ),
+    }
+
+
+def plan(
+    lines: list[dict[str, Any]], mapping: Mapping, resume: dict[str, str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The records to send, per shard, in order: those the mapping's filter lets through,
+    from each shard's resume point on."""
+    resume = resume or {}
+    shards: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        shard = line["kinesis"]["shardId"]
+        if shard in resume and int(line["kinesis"]["sequenceNumber"]) < int(resume[shard]):
+            continue
+        record = as_record(line)
+        if record_passes(mapping.filter_patterns, record):
+            shards.setdefault(shard, []).append(record)
+    return shards
+
+
+def dry_run(planned: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """What a replay would send: counts per type and per shard, first and last time."""
+    records = [r for shard in planned.values() for r in shard]
+    times = [r["ApproximateArrivalTimestamp"] for r in records]
+    return {
+        "events": len(records),
+        "perType": dict(Counter(event_envelope.decode(r["Data"])["type"] for r in records)),
+        "perShard": {shard: len(found) for shard, found in planned.items()},
+        "first": iso_time(min(times).timestamp()) if times else None,
+        "last": iso_time(max(times).timestamp()) if times else None,
+    }
+
+
+def replay(
+    planned: dict[str, list[dict[str, Any]]],
+    mapping: Mapping,
+    invoke: Invoke,
+    *,
+    region: str,
+    role_arn: str,
+    progress: Callable[[int], Any] = lambda done: None,
+) -> list[ShardOutcome]:
+    """Send each shard's records in batches; stop a shard where the function fails."""
+    outcomes = []
+    for shard_id, records in planned.items():
+        outcome = ShardOutcome(shard_id)
+        for start in range(0, len(records), mapping.batch_size):
+            batch = records[start : start + mapping.batch_size]
+            answer, error = invoke(
+                lambda_event(
+                    batch,
+                    shard_id=shard_id,
+                    stream_arn=mapping.stream_arn,
+                    region=region,
+                    role_arn=role_arn,
+                )
+            )
+            failed_at, reason = _failed_at(batch, answer, error, mapping.report_item_failures)
+            outcome.sent += len(batch) if failed_at is None else failed_at
+            progress(len(batch) if failed_at is None else failed_at)
+            if failed_at is not None:
+                outcome.stopped_at = batch[failed_at]["SequenceNumber"]
+                outcome.reason = reason
+                break
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _failed_at(
+    batch: list[dict[str, Any]], answer: Any, error: dict[str, Any] | None, reports: bool
+) -> tuple[int | None, str]:
+    """The index where the batch failed (None: it succeeded), and why."""
+    if error:
+        return 0, f"function error {error.get('errorType')}: {error.get('errorMessage')}"
+    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
+    if not reports or not failures:
+        return None, ""
+    positions = {record["SequenceNumber"]: i for i, record in enumerate(batch)}
+    identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
+    if not all(identifier in positions for identifier in identifiers):
+        return 0, f"an invalid batch item failure fails the whole batch: {failures}"
+    at = min(positions[identifier] for identifier in identifiers)
+    return at, "the function reported this record as failed"
