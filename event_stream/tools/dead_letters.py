@@ -3,8 +3,10 @@
 Lambda's on-failure record for a Kinesis batch holds only where the batch was
 (`KinesisBatchInfo`: shard, first and last sequence number, size, stream), not the events
 ("Retain discarded batch records for a Kinesis Data Streams event source"). The events are
-fetched back from the stream by sequence number while they are still there; the mapping's
-filter is applied again, so a redrive delivers exactly the records the batch held.
+fetched back from the stream by sequence number while they are still there, and from the
+stage's event lake once the stream has forgotten them; the mapping's filter is applied
+again, so a redrive delivers exactly the records the batch held. A record in neither place
+is lost: the batch says so, with its coordinates, and is never redriven short.
 """
 
 from __future__ import annotations
@@ -40,10 +42,11 @@ class FailedBatch:
     batch_size: int
     stream_arn: str
     records: list[dict[str, Any]]
+    from_lake: int = 0  # how many of the records came from the lake
 
     @property
     def missing(self) -> int:
-        """Records of the batch no longer on the stream (expired past its retention)."""
+        """Records of the batch found neither on the stream nor in the lake: lost."""
         return max(0, self.batch_size - len(self.records))
 
     def summary(self) -> dict[str, Any]:
@@ -55,7 +58,8 @@ class FailedBatch:
             "startSequenceNumber": self.start,
             "endSequenceNumber": self.end,
             "batchSize": self.batch_size,
-            "expired": self.missing,
+            "fromLake": self.from_lake,
+            "lost": self.missing,
             "events": [_decoded(record["Data"]) for record in self.records],
         }
 
@@ -119,8 +123,14 @@ def release(sqs: Any, queue_url: str, message: dict[str, Any]) -> None:
     )
 
 
-def failed_batch(kinesis: Any, consumer: Consumer, message: dict[str, Any]) -> FailedBatch:
-    """Read an on-failure record and fetch its batch back from the stream."""
+def failed_batch(
+    kinesis: Any,
+    consumer: Consumer,
+    message: dict[str, Any],
+    lake: Callable[[str, str, str, tuple[str, str]], list[dict[str, Any]]] | None = None,
+) -> FailedBatch:
+    """Read an on-failure record and fetch its batch back: from the stream, and what the
+    stream no longer has from `lake(shard, start, end, (first, last arrival))`."""
     try:
         body = json.loads(message["Body"])
         info = body["KinesisBatchInfo"]
@@ -134,10 +144,24 @@ def failed_batch(kinesis: Any, consumer: Consumer, message: dict[str, Any]) -> F
         raise UserError(
             f"message {message['MessageId']} is not a Lambda on-failure record for Kinesis"
         ) from None
-    records = [
-        record
+    found = {
+        record["SequenceNumber"]: record
         for record in _range(kinesis, stream_arn, shard_id, start, end, batch_size)
-        if record_passes(consumer.filter_patterns, record)
+    }
+    from_lake = 0
+    if lake is not None and len(found) < batch_size:
+        window = (
+            info.get("approximateArrivalOfFirstRecord"),
+            info.get("approximateArrivalOfLastRecord"),
+        )
+        for record in lake(shard_id, start, end, window):
+            if record["SequenceNumber"] not in found:
+                found[record["SequenceNumber"]] = record
+                from_lake += 1
+    records = [
+        found[sequence]
+        for sequence in sorted(found, key=int)
+        if record_passes(consumer.filter_patterns, found[sequence])
     ]
     return FailedBatch(
         message_id=message["MessageId"],
@@ -149,6 +173,7 @@ def failed_batch(kinesis: Any, consumer: Consumer, message: dict[str, Any]) -> F
         batch_size=batch_size,
         stream_arn=stream_arn,
         records=records,
+        from_lake=from_lake,
     )
 
 
@@ -194,8 +219,12 @@ def redrive(
     `invoke(batch)` answers `(answer, error)`. Success is no function error and no
     reported batch item failure.
     """
-    if not batch.records:
-        return False, f"all {batch.batch_size} records have expired from the stream"
+    if batch.missing:
+        return False, (
+            f"LOST: {batch.missing} of the batch's {batch.batch_size} records are neither on "
+            f"the stream nor in the lake ({batch.shard_id}, sequence numbers {batch.start} to "
+            f"{batch.end}); not redriven short, the message stays queued"
+        )
     answer, error = invoke(batch)
     if error:
         return False, f"{error.get('errorType')}: {error.get('errorMessage')}"

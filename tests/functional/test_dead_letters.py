@@ -131,14 +131,14 @@ def test_a_failed_batch_comes_back_with_exactly_its_events(cloud):
     (batch,) = batches(cloud)
     summary = batch.summary()
     assert [e["id"] for e in summary["events"]] == ["id-1", "id-3", "id-4"]  # id-2 filtered
-    assert (summary["condition"], summary["shardId"], summary["expired"]) == (
+    assert (summary["condition"], summary["shardId"], summary["lost"]) == (
         "RetryAttemptsExhausted",
         "shardId-000000000000",
         0,
     )
 
 
-def test_records_gone_from_the_stream_are_reported_expired(cloud):
+def test_records_gone_from_the_stream_and_kept_in_no_lake_are_reported_lost(cloud):
     cloud.fail_batch(0, 1, size=2, shard="shardId-000000000009")
     (batch,) = batches(cloud)
     assert (batch.records, batch.missing) == ([], 2)
@@ -217,3 +217,74 @@ def test_a_function_error_keeps_the_batch(cloud, monkeypatch, capsys):
 def test_an_empty_queue_says_so(cloud, monkeypatch, capsys):
     assert run_cli(cloud, monkeypatch) == 0
     assert "no failed batches" in capsys.readouterr().err
+
+
+GONE_SHARD = "shardId-000000000009"  # a shard the stream no longer has: only the lake does
+
+
+def keep_in_lake(cloud, monkeypatch, *ns: int) -> None:
+    """The stage's lake holds envelopes `ns` of GONE_SHARD, as the lake writes them."""
+    import gzip
+    from datetime import UTC, datetime
+
+    from event_stream.tools import lake_reader
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="lake")
+    arrived = datetime.fromisoformat(
+        load_fixture("on-failure-record.json")["KinesisBatchInfo"][
+            "approximateArrivalOfFirstRecord"
+        ]
+    ).timestamp()
+    lines = [
+        {
+            "event": json.loads(envelope(n)),
+            "kinesis": {
+                "shardId": GONE_SHARD,
+                "sequenceNumber": cloud.sequences[n],
+                "partitionKey": "k",
+                "approximateArrivalTimestamp": arrived,
+            },
+        }
+        for n in ns
+    ]
+    body = gzip.compress("".join(json.dumps(x) + "\n" for x in lines).encode())
+    hour = datetime.fromtimestamp(arrived, UTC).strftime("%Y/%m/%d/%H")
+    s3.put_object(Bucket="lake", Key=f"{STREAM}/{hour}/lake-1.gz", Body=body)
+    monkeypatch.setattr(lake_reader, "lake_of_stream", lambda cloudformation, arn: "lake")
+
+
+def test_records_the_stream_has_forgotten_come_back_from_the_lake(cloud, monkeypatch, capsys):
+    keep_in_lake(cloud, monkeypatch, 0, 1)
+    cloud.fail_batch(0, 1, size=2, shard=GONE_SHARD)
+    assert run_cli(cloud, monkeypatch) == 0
+    (summary,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["id"] for e in summary["events"]] == ["id-0", "id-1"]
+    assert (summary["fromLake"], summary["lost"]) == (2, 0)
+
+
+def test_a_batch_only_the_lake_keeps_is_redriven(cloud, monkeypatch):
+    keep_in_lake(cloud, monkeypatch, 0, 1)
+    cloud.fail_batch(0, 1, size=2, shard=GONE_SHARD)
+    delivered = []
+    assert (
+        run_cli(cloud, monkeypatch, "--redrive", runner=lambda e: delivered.append(e) or ({}, None))
+        == 0
+    )
+    assert len(delivered[0]["Records"]) == 2 and cloud.queued() == 0
+
+
+def test_a_record_in_neither_place_is_named_lost_and_the_batch_is_not_redriven_short(
+    cloud, monkeypatch, capsys
+):
+    keep_in_lake(cloud, monkeypatch, 0)
+    cloud.fail_batch(0, 1, size=2, shard=GONE_SHARD)
+    delivered = []
+    assert (
+        run_cli(cloud, monkeypatch, "--redrive", runner=lambda e: delivered.append(e) or ({}, None))
+        == 1
+    )
+    out, err = capsys.readouterr()
+    assert "LOST: 1 of 2 records" in err and GONE_SHARD in err
+    assert json.loads(out)["result"].startswith("LOST: 1 of the batch's 2 records")
+    assert delivered == [] and cloud.queued() == 1

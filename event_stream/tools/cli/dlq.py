@@ -1,16 +1,19 @@
-"""`dlq --function NAME [--redrive]`: a stream processor's failed batches, with their events."""
+"""`dlq --function NAME [--redrive]`: a stream processor's failed batches, with their events
+(from the stream, or from the stage's lake once the stream has forgotten them)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from datetime import datetime, timedelta
 from typing import Any
 
-from event_stream.tools import dead_letters
+from event_stream.tools import dead_letters, lake_reader
 from event_stream.tools.cli.invoke import function_runner
 from event_stream.tools.cli.target import Target
 from event_stream.tools.errors import UserError
+from event_stream.tools.lake_replay import as_record
 
 
 def register(commands: Any) -> None:
@@ -37,6 +40,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"no failed batches in the dead-letter queue of {args.function}", file=sys.stderr)
         return
     kinesis = target.client("kinesis")
+    lake = _lake_source(target, consumer.stream_arn)
     if args.redrive:
         role = target.client("lambda").get_function_configuration(FunctionName=args.function)[
             "Role"
@@ -58,7 +62,14 @@ def run(args: argparse.Namespace) -> None:
     failed = 0
     try:
         for message in messages:
-            batch = dead_letters.failed_batch(kinesis, consumer, message)
+            batch = dead_letters.failed_batch(kinesis, consumer, message, lake)
+            if batch.missing:
+                print(
+                    f"LOST: {batch.missing} of {batch.batch_size} records of message "
+                    f"{batch.message_id} are neither on the stream nor in the lake "
+                    f"({batch.shard_id}, sequence numbers {batch.start} to {batch.end})",
+                    file=sys.stderr,
+                )
             if not args.redrive:
                 print(json.dumps(batch.summary(), ensure_ascii=False), flush=True)
                 continue
@@ -76,3 +87,34 @@ def run(args: argparse.Namespace) -> None:
                 dead_letters.release(sqs, consumer.queue_url, message)
     if failed:
         raise UserError(f"{failed} of the failed batches could not be redriven; they stay queued")
+
+
+def _lake_source(target: Target, stream_arn: str) -> Any:
+    """Read a batch's records from the stage's lake, if the stage keeps one."""
+    bucket = lake_reader.lake_of_stream(target.client("cloudformation"), stream_arn)
+    if bucket is None:
+        return None
+    s3, stream_name = target.client("s3"), stream_arn.split(":stream/", 1)[-1]
+
+    def records(shard: str, start: str, end: str, window: tuple[str, str]) -> list[dict]:
+        # The batch's arrival window, a second wider each side (times are to the ms).
+        first, last = (_moment(t) for t in window)
+        lines = lake_reader.read_lines(
+            s3,
+            bucket,
+            stream_name,
+            since=first - timedelta(seconds=1) if first else None,
+            until=last + timedelta(seconds=1) if last else None,
+        )
+        return [
+            as_record(line)
+            for line in lines
+            if line["kinesis"]["shardId"] == shard
+            and int(start) <= int(line["kinesis"]["sequenceNumber"]) <= int(end)
+        ]
+
+    return records
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
