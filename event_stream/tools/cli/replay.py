@@ -17,13 +17,42 @@ from event_stream.tools.errors import UserError
 
 def register(commands: Any) -> None:
     replay = staged_command(
-        commands, "replay", "publish a JSON Lines file of events in batches", run
+        commands,
+        "replay",
+        "publish a JSON Lines file of events in batches, or feed the lake to one function",
+        run,
     )
-    replay.add_argument("file", help="one event object per line")
+    replay.add_argument("file", nargs="?", help="one event object per line")
     replay.add_argument("--rate", type=float, help="at most this many events per second")
+    replay.add_argument(
+        "--from-lake", action="store_true", help="replay the stage's lake into --function"
+    )
+    replay.add_argument("--function", help="the one consumer function the lake is replayed to")
+    replay.add_argument("--since", help="arrived since: 2h, 7d, or 2026-11-29T15:00 (UTC)")
+    replay.add_argument("--until", help="arrived until: the same forms")
+    replay.add_argument("--type", action="append", dest="types", help="only this type")
+    replay.add_argument("--dry-run", action="store_true", help="say what would be sent")
+    replay.add_argument(
+        "--resume-from",
+        action="append",
+        default=[],
+        metavar="SHARD=SEQUENCE",
+        help="start that shard at that record (what a stopped replay printed)",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.from_lake:
+        from event_stream.tools.cli.lake_replay import run_from_lake
+
+        run_from_lake(args)
+        return
+    if not args.file:
+        raise UserError("replay needs FILE.jsonl, or --from-lake --function NAME")
+    _publish_file(args)
+
+
+def _publish_file(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from event_stream.lambda_src import event_envelope, publisher
