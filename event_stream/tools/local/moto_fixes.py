@@ -136,7 +136,33 @@ def update_mapping_checking_filters(self: Any, uuid: str, spec: dict[str, Any]) 
     return _update_mapping(self, uuid, spec)
 
 
-class DeliveryStreamResource:
+class _Model:
+    """What moto's CloudFormation asks of a resource model (fixes 6 and 7 have no moto class
+    to subclass: a CloudFormationModel subclass would register itself, fix or not)."""
+
+    @staticmethod
+    def is_created() -> bool:
+        return True
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        original_resource.replaced(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    def replaced(self, account_id: str, region_name: str) -> None:
+        """What replacing this resource on a stack update undoes first (nothing by default)."""
+
+
+class DeliveryStreamResource(_Model):
     """Fix 6: moto 5.2.5's CloudFormation has no model for AWS::KinesisFirehose::DeliveryStream:
     a stack with one reaches CREATE_COMPLETE without it, and outputs that refer to it are
     dropped. This model creates (and deletes) it through moto's Firehose API, as
@@ -151,10 +177,6 @@ class DeliveryStreamResource:
     @property
     def physical_resource_id(self) -> str:
         return self.name
-
-    @staticmethod
-    def is_created() -> bool:
-        return True
 
     @classmethod
     def create_from_cloudformation_json(
@@ -187,20 +209,9 @@ class DeliveryStreamResource:
         )
         return cls(name, arn)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: DeliveryStreamResource,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> DeliveryStreamResource:
+    def replaced(self, account_id: str, region_name: str) -> None:
         # A changed destination is applied by replacing the stream under the same name.
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+        self.delete(account_id, region_name)
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = firehose_backends[account_id][region_name]
@@ -215,7 +226,7 @@ class DeliveryStreamResource:
         return self.arn
 
 
-class AutoDeleteObjectsResource:
+class AutoDeleteObjectsResource(_Model):
     """Fix 7: moto runs a custom resource only by invoking its provider function through
     Docker and waiting for its answer, so a stack with CDK's `autoDeleteObjects` (the
     Custom::S3AutoDeleteObjects resource, a Node.js provider) never finishes creating here.
@@ -231,10 +242,6 @@ class AutoDeleteObjectsResource:
     def physical_resource_id(self) -> str:
         return f"AutoDeleteObjects-{self.bucket_name}"
 
-    @staticmethod
-    def is_created() -> bool:
-        return True
-
     @classmethod
     def create_from_cloudformation_json(
         cls,
@@ -245,19 +252,6 @@ class AutoDeleteObjectsResource:
         **kwargs: Any,
     ) -> AutoDeleteObjectsResource:
         return cls(cloudformation_json.get("Properties", {}).get("BucketName", ""))
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: AutoDeleteObjectsResource,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> AutoDeleteObjectsResource:
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
 
     def delete(self, account_id: str, region_name: str) -> None:
         bucket = s3_backends[account_id][get_partition(region_name)].buckets.get(self.bucket_name)
