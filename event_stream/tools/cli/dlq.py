@@ -17,6 +17,7 @@ from event_stream.tools.lake_replay import as_record
 
 
 def register(commands: Any) -> None:
+    """Add this command to the CLI\'s subcommands."""
     dlq = commands.add_parser(
         "dlq", help="a stream processor's failed batches, with their events; --redrive them"
     )
@@ -30,6 +31,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Run the command with its parsed arguments."""
     from event_stream.tools.local.kinesis_event import lambda_event
 
     target: Target = args.target

@@ -11,10 +11,12 @@ from event_stream.tools.deployed import exports_of
 
 
 def register(commands: Any) -> None:
+    """Add this command to the CLI\'s subcommands."""
     staged_command(commands, "info", "the stage's outputs and exports", run)
 
 
 def run(args: argparse.Namespace) -> None:
+    """Run the command with its parsed arguments."""
     stack = deployed_stage(args)
     info = {
         "stack": stack.name,

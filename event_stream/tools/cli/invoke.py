@@ -18,6 +18,7 @@ Runner = Callable[[Any], tuple[Any, dict[str, Any] | None]]
 
 
 def register(commands: Any) -> None:
+    """Add this command to the CLI\'s subcommands."""
     invoke = staged_command(
         commands, "invoke", "invoke the deployed publisher with one event (or a batch)", run
     )
@@ -27,6 +28,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Run the command with its parsed arguments."""
     try:
         event = json.loads(args.data)
     except ValueError as error:

@@ -16,6 +16,7 @@ from event_stream.tools.errors import UserError
 
 
 def register(commands: Any) -> None:
+    """Add this command to the CLI\'s subcommands."""
     lake = staged_command(
         commands, "lake", "the events the stage's lake keeps, in order per shard", run
     )
@@ -25,6 +26,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Run the command with its parsed arguments."""
     stack = deployed_stage(args)
     bucket = output(stack, "lakeBucketName")
     lines = lake_reader.read_lines(

@@ -10,6 +10,7 @@ from event_stream.tools.local import launcher
 
 
 def register(commands: Any) -> None:
+    """Add this command to the CLI\'s subcommands."""
     local = commands.add_parser("local", help="start, stop or check the embedded local AWS")
     local.add_argument("action", choices=["up", "down", "status"])
     local.add_argument("--port", type=int, default=launcher.DEFAULT_PORT)
@@ -17,6 +18,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Run the command with its parsed arguments."""
     if args.action == "up":
         running = launcher.start(args.port)
         print(f"local AWS running at {running.endpoint} (pid {running.pid})")

@@ -13,6 +13,7 @@ from event_stream.tools.errors import UserError
 
 
 def register(commands: Any) -> None:
+    """Add this command to the CLI\'s subcommands."""
     logs = staged_command(
         commands, "logs", "a function's log events (default: the stage's publisher)", run
     )
@@ -26,6 +27,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Run the command with its parsed arguments."""
     if args.function:
         function_name = args.function
     else:

@@ -16,6 +16,7 @@ from event_stream.tools.errors import UserError
 
 
 def register(commands: Any) -> None:
+    """Add this command to the CLI\'s subcommands."""
     replay = staged_command(
         commands,
         "replay",
@@ -42,6 +43,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Run the command with its parsed arguments."""
     if args.from_lake:
         from event_stream.tools.cli.lake_replay import run_from_lake
 

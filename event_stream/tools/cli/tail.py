@@ -13,6 +13,7 @@ from event_stream.tools.deployed import output
 
 
 def register(commands: Any) -> None:
+    """Add this command to the CLI\'s subcommands."""
     tail = staged_command(
         commands, "tail", "print the stream's events, one JSON object a line", run
     )
@@ -23,6 +24,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Run the command with its parsed arguments."""
     stream_name = output(deployed_stage(args), "streamName")
     start = "LATEST" if args.start == "latest" else "TRIM_HORIZON"
     kinesis = args.target.client("kinesis")
