@@ -105,10 +105,12 @@ def zipped(files: list[Path]) -> int:
 
 def asset_sizes(assembly: Path) -> dict:
     template = json.loads(next(assembly.glob("cncb-event-stream-*.template.json")).read_text())
+    # The publishers' one asset (the lake's transformer and CDK's providers have their own).
     (key,) = {
         r["Properties"]["Code"]["S3Key"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function"
+        and str(r["Properties"].get("Handler", "")).startswith("handler.publish")
     }
     asset = assembly / f"asset.{key.removesuffix('.zip')}"
     files = sorted(p for p in asset.iterdir() if p.is_file())

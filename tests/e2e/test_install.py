@@ -164,3 +164,14 @@ def test_cdk_synth_of_a_consumer_app_outside_this_folder(fresh, tmp_path):
         "handler.py",
         "metrics.py",
     ]
+
+
+def test_the_node_runtimes_bootstrap_ships_with_the_tools(fresh):
+    where = run(
+        str(fresh),
+        "-c",
+        "from event_stream.tools.local import runner; print(runner.NODE_BOOTSTRAP.is_file(), runner.NODE_BOOTSTRAP)",
+        cwd=fresh.parent,
+    )
+    present, path = where.split()
+    assert present == "True" and "site-packages" in path
