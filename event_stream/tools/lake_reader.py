@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,12 +37,15 @@ def read_lines(
     since: datetime | None = None,
     until: datetime | None = None,
     types: set[str] | None = None,
+    progress: Callable[[int], Any] = lambda objects: None,
 ) -> list[dict[str, Any]]:
     """Every lake line in the window (arrival time), of the given types, ordered by shard
-    and sequence number; a sequence number seen twice (a Firehose retry) appears once."""
+    and sequence number; a sequence number seen twice (a Firehose retry) appears once.
+    `progress(1)` is called after each object read."""
     lines: dict[tuple[str, int], dict[str, Any]] = {}
     for key in _keys(s3, bucket, hour_prefixes(stream_name, since, until)):
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        progress(1)
         for raw in gzip.decompress(body).splitlines():
             line = json.loads(raw)
             arrived = datetime.fromtimestamp(line["kinesis"]["approximateArrivalTimestamp"], UTC)

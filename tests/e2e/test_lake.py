@@ -5,7 +5,7 @@ buffer interval; the lake's bucket goes with a stage that does not retain it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import re
 
 import pytest
 
@@ -39,40 +39,62 @@ def test_the_stage_outputs_and_exports_its_lake(lake_stage):
     )
 
 
-def test_published_events_reach_the_lake_in_order_with_their_coordinates(
-    lake_stage, tmp_path: Path
-):
-    events = tmp_path / "events.jsonl"
-    events.write_text(
-        "".join(
-            json.dumps(
-                {"type": "thing-created" if n % 2 else "thing-updated", "partitionKey": "k", "n": n}
-            )
-            + "\n"
-            for n in range(6)
-        )
+EVENTS = 1000
+
+
+@pytest.fixture(scope="module")
+def published(lake_stage):
+    """1,000 events published through the deployed publish_batch, and its answer."""
+    events = [
+        {"type": "thing-created" if n % 2 else "thing-updated", "partitionKey": f"k{n % 7}", "n": n}
+        for n in range(EVENTS)
+    ]
+    answer = lake_stage.cli_json(
+        "invoke", "--stage", STAGE, "--batch", "--data", json.dumps(events)
     )
-    assert lake_stage.cli("replay", "--stage", STAGE, str(events)).returncode == 0
+    assert answer["FailedRecordCount"] == 0
+    return answer
 
-    def kept():
-        result = lake_stage.cli("lake", "--stage", STAGE)
-        lines = [json.loads(line) for line in result.stdout.splitlines()]
-        return len(lines) >= 6 and lines
 
-    lines = wait_for(kept, timeout=60)
-    assert [line["event"]["n"] for line in lines] == list(range(6))
+def kept(cloud, *options: str) -> list[dict]:
+    result = cloud.cli("lake", "--stage", STAGE, *options)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_every_published_event_is_in_the_lake_exactly_once(lake_stage, published):
+    lines = wait_for(lambda: len(kept(lake_stage)) >= EVENTS and kept(lake_stage), timeout=90)
+    assert len(lines) == EVENTS
+    assert {line["event"]["id"] for line in lines} == {r["id"] for r in published["Records"]}
+    assert [line["event"]["n"] for line in lines] == list(range(EVENTS))  # one shard, in order
     assert {line["kinesis"]["shardId"] for line in lines} == {"shardId-000000000000"}
-    created = lake_stage.cli("lake", "--stage", STAGE, "--type", "thing-created", "--since", "1h")
-    assert [json.loads(line)["event"]["n"] for line in created.stdout.splitlines()] == [1, 3, 5]
 
 
-def test_the_lake_objects_are_gzip_under_the_stream_name(lake_stage):
+def test_lake_filters_by_type_and_time(lake_stage, published):
+    wait_for(lambda: len(kept(lake_stage)) >= EVENTS, timeout=90)
+    created = kept(lake_stage, "--type", "thing-created", "--since", "1h")
+    assert [line["event"]["n"] for line in created] == list(range(1, EVENTS, 2))
+    assert kept(lake_stage, "--until", "2020-01-01T00:00") == []
+
+
+def test_the_lake_objects_are_named_as_firehose_names_them(lake_stage, published):
     bucket = outputs(lake_stage)["lakeBucketName"]
-    wait_for(
-        lambda: lake_stage.client("s3").list_objects_v2(Bucket=bucket).get("Contents"), timeout=60
-    )
+    wait_for(lambda: len(kept(lake_stage)) >= EVENTS, timeout=90)
     keys = [o["Key"] for o in lake_stage.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
-    assert all(k.startswith(f"{STAGE}-cncb-event-stream-s1/") and k.endswith(".gz") for k in keys)
+    name = rf"{STAGE}-cncb-event-stream-lake-1-\d{{4}}(-\d{{2}}){{5}}-[0-9a-f-]{{36}}\.gz"
+    hour = r"\d{4}/\d{2}/\d{2}/\d{2}"
+    assert keys and all(
+        re.fullmatch(rf"{STAGE}-cncb-event-stream-s1/{hour}/{name}", key) for key in keys
+    ), keys
+
+
+def test_local_status_shows_the_delivery_stream_and_how_far_behind_it_is(lake_stage, published):
+    def status():
+        return lake_stage.cli("local", "status", cwd=lake_stage.state_dir.parent).stdout
+
+    shown = wait_for(lambda: "delivery stream" in status() and status())
+    assert f"delivery stream {STAGE}-cncb-event-stream-lake: {STAGE}-cncb-event-stream-s1" in shown
+    assert "ms behind the stream" in shown
 
 
 def test_a_bad_time_is_one_clear_line(lake_stage):

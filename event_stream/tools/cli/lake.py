@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,16 +28,20 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Run the command with its parsed arguments."""
+    from tqdm import tqdm
+
     stack = deployed_stage(args)
     bucket = output(stack, "lakeBucketName")
-    lines = lake_reader.read_lines(
-        args.target.client("s3"),
-        bucket,
-        output(stack, "streamName"),
-        since=parse_time(args.since, "--since"),
-        until=parse_time(args.until, "--until"),
-        types=set(args.types) if args.types else None,
-    )
+    with tqdm(unit="object", file=sys.stderr, disable=None, desc="reading the lake") as bar:
+        lines = lake_reader.read_lines(
+            args.target.client("s3"),
+            bucket,
+            output(stack, "streamName"),
+            since=parse_time(args.since, "--since"),
+            until=parse_time(args.until, "--until"),
+            types=set(args.types) if args.types else None,
+            progress=bar.update,
+        )
     for line in lines:
         print(json.dumps(line, ensure_ascii=False), flush=True)
 

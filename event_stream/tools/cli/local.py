@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> None:
             )
         print(f"local AWS running at {running.endpoint} (pid {running.pid})")
         _print_poller_status()
+        _print_lake_status()
 
 
 def _print_poller_status() -> None:
@@ -59,3 +60,17 @@ def _print_poller_status() -> None:
             if shard.get("lastResult"):
                 details.append(f"last result: {shard['lastResult']}")
             print(f"  {shard['shardId']}: " + ", ".join(details))
+
+
+def _print_lake_status() -> None:
+    """Each Kinesis-sourced delivery stream the local Firehose runs: how far behind it is."""
+    from event_stream.tools.local.lake_poller import read_status
+
+    for lake in read_status(launcher.STATE_DIR):
+        print(
+            f"delivery stream {lake['name']}: {lake['stream']} -> s3://{lake['bucket']} "
+            f"({lake['objectsWritten']} objects written, {lake['recordsBuffered']} records "
+            "buffered)" + (f", last problem: {lake['problem']}" if lake["problem"] else "")
+        )
+        for shard in lake["shards"]:
+            print(f"  {shard['shardId']}: {shard['millisBehindLatest']} ms behind the stream")

@@ -38,6 +38,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from event_stream.tools.local.kinesis_event import epoch_seconds
@@ -45,6 +46,7 @@ from event_stream.tools.local.runner import Invocation
 from event_stream.tools.stream_reader import IDLE_INTERVAL, PAGE_LIMIT, list_shards
 
 DISCOVERY_INTERVAL = 1.0
+STATUS_FILE = "lake.json"  # beside the event source poller's status, for `local status`
 DEFAULT_RETRIES = 3
 PROCESSOR_BATCH_BYTES = 1024 * 1024  # a Lambda processor's default BufferSizeInMBs
 _JAVA_TIME = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
@@ -72,6 +74,7 @@ class _Shard:
     iterator: str | None = None
     closed: bool = False
     next_read: float = 0.0
+    behind_millis: int = 0
 
 
 @dataclass
@@ -176,6 +179,7 @@ class DeliveryRunner:
                 Timestamp=self.settings.created,
             )["ShardIterator"]
         page = self.kinesis.get_records(ShardIterator=shard.iterator, Limit=PAGE_LIMIT)
+        shard.behind_millis = int(page.get("MillisBehindLatest", 0))
         for record in page["Records"]:
             if not self.buffer:
                 self.first_buffered_at = self.clock()
@@ -280,6 +284,21 @@ class DeliveryRunner:
         )
         self.written += 1
 
+    def status(self) -> dict[str, Any]:
+        """Where this delivery stream stands, for `local status`."""
+        return {
+            "name": self.settings.name,
+            "stream": self.settings.stream_name,
+            "bucket": self.settings.bucket,
+            "recordsBuffered": len(self.buffer),
+            "objectsWritten": self.written,
+            "problem": self.problem,
+            "shards": [
+                {"shardId": s.shard_id, "millisBehindLatest": s.behind_millis}
+                for s in list(self.shards.values())
+            ],
+        }
+
     @staticmethod
     def _describe(invocation: Invocation | None) -> str:
         if invocation is None or not invocation.error:
@@ -323,9 +342,10 @@ def _chunks(buffered: list[_Buffered], limit: int) -> list[list[_Buffered]]:
 class LakePoller:
     """Finds the local AWS's Kinesis-sourced delivery streams and delivers them."""
 
-    def __init__(self, client: Callable[[str], Any], invoke: Invoke) -> None:
+    def __init__(self, client: Callable[[str], Any], invoke: Invoke, state_dir: Path) -> None:
         self.client = client
         self.invoke = invoke
+        self.state_dir = state_dir
         self.runners: dict[str, DeliveryRunner] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lake-poller", daemon=True)
@@ -352,7 +372,14 @@ class LakePoller:
             except Exception as error:  # the emulator must outlive a bad moment
                 for runner in self.runners.values():
                     runner.problem = f"{type(error).__name__}: {error}"
+            self._write_status()
             self._stop.wait(0.2)
+
+    def _write_status(self) -> None:
+        path = self.state_dir / STATUS_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps([r.status() for r in list(self.runners.values())]))
+        temporary.replace(path)
 
     def discover(self, firehose: Any, kinesis: Any, s3: Any) -> None:
         """Start and stop runners to match the delivery streams there are now."""
@@ -370,3 +397,11 @@ class LakePoller:
             self.runners[name] = DeliveryRunner(settings, kinesis, s3, self.invoke)
         for name in set(self.runners) - set(names):
             self.runners.pop(name)
+
+
+def read_status(state_dir: Path) -> list[dict[str, Any]]:
+    """What the lake poller last wrote (no file: no delivery streams yet)."""
+    try:
+        return json.loads((state_dir / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return []

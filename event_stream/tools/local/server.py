@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     poller = Poller(
         endpoint_url(int(port)), account=ACCOUNT, region=REGION, state_dir=state_dir
     ).start()
-    lake = LakePoller(poller.client, poller.invoke_function).start()
+    lake = LakePoller(poller.client, poller.invoke_function, state_dir).start()
 
     def stop(signum: int, frame: Any) -> None:
         lake.stop()
