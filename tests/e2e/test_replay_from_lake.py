@@ -84,3 +84,47 @@ def test_the_lake_rebuilds_one_consumer_and_only_that_one(history, tmp_path: Pat
         by_key[entry["key"]].append(entry["n"])
     assert all(ns == sorted(ns) for ns in by_key.values())
     assert handled(history, BYSTANDER) == []
+
+
+def test_a_dead_letter_batch_the_stream_has_forgotten_is_redriven_from_the_lake(history):
+    """Last in this module: it deletes the stage's stream to make it forget its records
+    (moto never trims a stream by retention), as 24 hours would on AWS."""
+    from event_stream.tools.local.kinesis_event import iso_time
+
+    lines = [json.loads(line) for line in kept(history)][10:13]
+    first, last = lines[0]["kinesis"], lines[-1]["kinesis"]
+    kinesis = history.client("kinesis")
+    stream = f"{STAGE}-cncb-event-stream-s1"
+    arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    record = {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
+        "version": "1.0",
+        "KinesisBatchInfo": {
+            "shardId": first["shardId"],
+            "startSequenceNumber": first["sequenceNumber"],
+            "endSequenceNumber": last["sequenceNumber"],
+            "approximateArrivalOfFirstRecord": iso_time(first["approximateArrivalTimestamp"]),
+            "approximateArrivalOfLastRecord": iso_time(last["approximateArrivalTimestamp"]),
+            "batchSize": 3,
+            "streamArn": arn,
+        },
+    }
+    sqs = history.client("sqs")
+    queue = sqs.get_queue_url(QueueName=f"{REBUILT}-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
+    kinesis.delete_stream(StreamName=stream)
+    try:
+        listed = history.cli("dlq", "--function", REBUILT)
+        assert listed.returncode == 0, listed.stderr
+        (batch,) = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert (batch["fromLake"], batch["lost"]) == (3, 0)
+        before = len(handled(history, REBUILT))
+        redriven = history.cli("dlq", "--function", REBUILT, "--redrive")
+        assert redriven.returncode == 0, redriven.stderr
+        assert json.loads(redriven.stdout)["redriven"] is True
+        again = handled(history, REBUILT)[before:]
+        assert [e["n"] for e in again] == [line["event"]["n"] for line in lines]
+    finally:
+        kinesis.create_stream(StreamName=stream, ShardCount=1)  # so the stack can go
