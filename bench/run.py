@@ -25,7 +25,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-import consumers  # bench/consumers.py, workers.py: the script's own folder is on sys.path
+import consumers  # bench/consumers.py, lake.py, workers.py: the script's folder is on sys.path
+import lake
 import workers
 
 from event_stream.lambda_src import event_envelope, publisher
@@ -337,6 +338,8 @@ def main() -> None:
         file=sys.stderr,
     )
     results["consumers"] = consumers.measure(runs=1 if args.quick else 3)
+    print("the event lake on the local AWS (throughput, lag) ...", file=sys.stderr)
+    results["lake"] = lake.measure(runs=1 if args.quick else 3)
     print("warm workers: Node.js against Python ...", file=sys.stderr)
     results["workers"] = workers.measure(invocations=50 if args.quick else 200)
 
@@ -350,6 +353,7 @@ def table(r: dict) -> str:
     cd, cl, cp = (r["consumers"][k] for k in ("delivery", "latency", "publishing"))
     noop, io = r["consumers"]["shards"]["noop"], r["consumers"]["shards"]["io_50ms"]
     w = r["workers"]
+    lt, ll = r["lake"]["throughput"], r["lake"]["lag"]
     rows = [
         (
             "Lambda asset, zipped",
@@ -462,6 +466,22 @@ def table(r: dict) -> str:
             f"{io['ratio']:.2f}x",
             ">= 2x",
             io["ratio"] >= 2,
+        ),
+        (
+            "publish to lake objects, 20,000 events (local AWS)",
+            f"{lt['delivered_per_s']:,.0f} ev/s",
+            f"{lt['floor_per_s']:,.0f} ev/s (publish, get_records, one put_object)",
+            f"{lt['ratio']:.2f}x",
+            ">= 0.5x",
+            lt["ratio"] >= 0.5,
+        ),
+        (
+            f"publish-to-lake lag, {ll['interval_s']} s buffer",
+            f"median {ll['median_s']:.2f} s, max {ll['max_s']:.2f} s",
+            f"{ll['interval_s']} s (the buffer interval)",
+            "-",
+            f"<= {ll['interval_s'] + 2} s",
+            ll["max_s"] <= ll["interval_s"] + 2,
         ),
         (
             "warm invocation, 100 records: Node.js worker",
