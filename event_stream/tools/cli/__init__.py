@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m event_stream",
         description="Deploy-loop companion of the event stream stack: info, invoke, tail, "
-        "logs, replay, and the embedded local AWS.",
+        "logs, replay, dlq, lake, and the embedded local AWS.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
