@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from event_stream.lambda_src import event_envelope
 from event_stream.tools.errors import UserError
 from event_stream.tools.local.event_filter import patterns_of, record_passes
+from event_stream.tools.local.kinesis_event import first_failed
 from event_stream.tools.stream_reader import PAGE_LIMIT
 
 # Long enough to list and redrive a queue; messages not deleted are released at the end.
@@ -228,9 +229,8 @@ def redrive(
     answer, error = invoke(batch)
     if error:
         return False, f"{error.get('errorType')}: {error.get('errorMessage')}"
-    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
-    if failures:
-        return False, f"the function reported failed records: {failures}"
+    if first_failed(batch.records, answer, None, reports_item_failures=True) is not None:
+        return False, f"the function reported failed records: {answer['batchItemFailures']}"
     return True, f"redelivered {len(batch.records)} records"
 
 

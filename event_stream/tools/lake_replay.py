@@ -21,7 +21,7 @@ from typing import Any
 
 from event_stream.lambda_src import event_envelope
 from event_stream.tools.local.event_filter import record_passes
-from event_stream.tools.local.kinesis_event import iso_time, lambda_event
+from event_stream.tools.local.kinesis_event import first_failed, iso_time, lambda_event
 
 Invoke = Callable[[dict[str, Any]], tuple[Any, dict[str, Any] | None]]
 
@@ -114,29 +114,21 @@ def replay(
                     role_arn=role_arn,
                 )
             )
-            failed_at, reason = _failed_at(batch, answer, error, mapping.report_item_failures)
+            failed_at = first_failed(
+                batch, answer, error, reports_item_failures=mapping.report_item_failures
+            )
             outcome.sent += len(batch) if failed_at is None else failed_at
             progress(len(batch) if failed_at is None else failed_at)
             if failed_at is not None:
                 outcome.stopped_at = batch[failed_at]["SequenceNumber"]
-                outcome.reason = reason
+                outcome.reason = _why(answer, error)
                 break
         outcomes.append(outcome)
     return outcomes
 
 
-def _failed_at(
-    batch: list[dict[str, Any]], answer: Any, error: dict[str, Any] | None, reports: bool
-) -> tuple[int | None, str]:
-    """The index where the batch failed (None: it succeeded), and why."""
+def _why(answer: Any, error: dict[str, Any] | None) -> str:
+    """Why a batch stopped its shard, in one phrase."""
     if error:
-        return 0, f"function error {error.get('errorType')}: {error.get('errorMessage')}"
-    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
-    if not reports or not failures:
-        return None, ""
-    positions = {record["SequenceNumber"]: i for i, record in enumerate(batch)}
-    identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
-    if not all(identifier in positions for identifier in identifiers):
-        return 0, f"an invalid batch item failure fails the whole batch: {failures}"
-    at = min(positions[identifier] for identifier in identifiers)
-    return at, "the function reported this record as failed"
+        return f"function error {error.get('errorType')}: {error.get('errorMessage')}"
+    return f"the function reported failed records: {answer.get('batchItemFailures')}"

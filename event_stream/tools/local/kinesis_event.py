@@ -48,6 +48,35 @@ def lambda_event(
     }
 
 
+def first_failed(
+    records: list[dict[str, Any]],
+    answer: Any,
+    error: dict[str, Any] | None,
+    *,
+    reports_item_failures: bool,
+) -> int | None:
+    """Where Lambda would retry a Kinesis batch from, given the function's answer: None when
+    it succeeded, else the index of the first record to retry ("Configuring partial batch
+    response with Kinesis Data Streams and Lambda", and LocalStack's recordings of real AWS).
+
+    A function error fails the whole batch. With ReportBatchItemFailures the lowest reported
+    sequence number is the checkpoint; an empty, null, missing or unknown `itemIdentifier`
+    fails the whole batch; no answer, `[]`, `{}` or an empty `batchItemFailures` is success.
+    Without it, the answer is ignored."""
+    if error:
+        return 0
+    if not reports_item_failures or not isinstance(answer, dict):
+        return None
+    failures = answer.get("batchItemFailures")
+    if not failures:
+        return None
+    positions = {record["SequenceNumber"]: i for i, record in enumerate(records)}
+    identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
+    if not all(identifier in positions for identifier in identifiers):
+        return 0
+    return min(positions[identifier] for identifier in identifiers)
+
+
 def epoch_seconds(moment: datetime | float) -> float:
     """Epoch seconds with milliseconds, as Lambda writes `approximateArrivalTimestamp`."""
     seconds = moment.timestamp() if isinstance(moment, datetime) else float(moment)

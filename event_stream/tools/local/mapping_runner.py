@@ -60,7 +60,12 @@ from datetime import datetime
 from typing import Any
 
 from event_stream.tools.local.event_filter import patterns_of, record_passes
-from event_stream.tools.local.kinesis_event import epoch_seconds, lambda_event, on_failure_record
+from event_stream.tools.local.kinesis_event import (
+    epoch_seconds,
+    first_failed,
+    lambda_event,
+    on_failure_record,
+)
 from event_stream.tools.local.runner import Invocation
 from event_stream.tools.stream_reader import IDLE_INTERVAL, PAGE_LIMIT, READ_INTERVAL, list_shards
 
@@ -424,7 +429,13 @@ class MappingRunner:
     def _finish(self, shard: ShardState, lane: Lane, batch: Batch, invocation: Invocation) -> None:
         lane.busy = False
         batch.invocations += 1
-        failed_from, function_error = self._failed_from(batch.records, invocation)
+        failed_from = first_failed(
+            batch.records,
+            invocation.answer,
+            invocation.error,
+            reports_item_failures=self.settings.report_item_failures,
+        )
+        function_error = "Unhandled" if invocation.error else None
         if failed_from is None:
             lane.pending.popleft()
             self._mark_done(shard, batch.records)
@@ -449,24 +460,6 @@ class MappingRunner:
                 lane.pending.popleft()
                 self._discard(shard, batch, "RetryAttemptsExhausted")
         self._schedule(shard)
-
-    def _failed_from(
-        self, batch: list[dict[str, Any]], invocation: Invocation
-    ) -> tuple[int | None, str | None]:
-        """Where the retry starts (None: the batch succeeded), and the function error."""
-        if invocation.error:
-            return 0, "Unhandled"
-        answer = invocation.answer
-        if not self.settings.report_item_failures or not isinstance(answer, dict):
-            return None, None
-        failures = answer.get("batchItemFailures")
-        if not failures:
-            return None, None
-        positions = {record["SequenceNumber"]: i for i, record in enumerate(batch)}
-        identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
-        if not all(identifier in positions for identifier in identifiers):
-            return 0, None  # an empty, null or unknown itemIdentifier fails the whole batch
-        return min(positions[identifier] for identifier in identifiers), None
 
     # Records leaving: done (the checkpoint moves) or discarded to the destination.
 
