@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from event_stream.lambda_src import event_envelope
+
 
 def hour_prefixes(stream_name: str, since: datetime | None, until: datetime | None) -> list[str]:
     """The key prefixes that can hold records that arrived in [since, until]."""
@@ -56,6 +58,48 @@ def read_lines(
             where = line["kinesis"]
             lines[(where["shardId"], int(where["sequenceNumber"]))] = line
     return [lines[key] for key in sorted(lines)]
+
+
+def as_record(line: dict[str, Any]) -> dict[str, Any]:
+    """A lake line as GetRecords answers the record (the data re-encoded as published:
+    compact JSON of the envelope, its fields in their order)."""
+    where = line["kinesis"]
+    return {
+        "PartitionKey": where["partitionKey"],
+        "SequenceNumber": where["sequenceNumber"],
+        "Data": event_envelope.encode(line["event"]),
+        "ApproximateArrivalTimestamp": datetime.fromtimestamp(
+            where["approximateArrivalTimestamp"], UTC
+        ),
+    }
+
+
+def records_in_range(
+    s3: Any,
+    bucket: str,
+    stream_name: str,
+    shard_id: str,
+    start: str,
+    end: str,
+    arrivals: tuple[datetime | None, datetime | None],
+) -> list[dict[str, Any]]:
+    """A shard's records from `start` to `end` (sequence numbers, inclusive) as the lake
+    keeps them, reading only around their arrival times (a second wider each side: the
+    times are to the millisecond)."""
+    first, last = arrivals
+    lines = read_lines(
+        s3,
+        bucket,
+        stream_name,
+        since=first - timedelta(seconds=1) if first else None,
+        until=last + timedelta(seconds=1) if last else None,
+    )
+    return [
+        as_record(line)
+        for line in lines
+        if line["kinesis"]["shardId"] == shard_id
+        and int(start) <= int(line["kinesis"]["sequenceNumber"]) <= int(end)
+    ]
 
 
 def _keys(s3: Any, bucket: str, prefixes: list[str]) -> Iterator[str]:

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from event_stream.lambda_src import event_envelope
+from event_stream.tools.lake_reader import as_record
 from event_stream.tools.local.event_filter import record_passes
 from event_stream.tools.local.kinesis_event import first_failed, iso_time, lambda_event
 
@@ -44,20 +44,6 @@ class ShardOutcome:
     sent: int = 0
     stopped_at: str | None = None  # the sequence number to resume from
     reason: str = ""
-
-
-def as_record(line: dict[str, Any]) -> dict[str, Any]:
-    """A lake line as GetRecords answers the record (the data re-encoded as published:
-    compact JSON of the envelope, its fields in their order)."""
-    where = line["kinesis"]
-    return {
-        "PartitionKey": where["partitionKey"],
-        "SequenceNumber": where["sequenceNumber"],
-        "Data": event_envelope.encode(line["event"]),
-        "ApproximateArrivalTimestamp": datetime.fromtimestamp(
-            where["approximateArrivalTimestamp"], UTC
-        ),
-    }
 
 
 def plan(

@@ -8,7 +8,8 @@ import base64
 import json
 
 from event_stream.lambda_src import event_envelope
-from event_stream.tools.lake_replay import Mapping, as_record, dry_run, plan, replay
+from event_stream.tools.lake_reader import as_record
+from event_stream.tools.lake_replay import Mapping, dry_run, plan, replay
 from event_stream.tools.local.event_filter import patterns_of
 
 ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/dev-cncb-event-stream-s1"

@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from event_stream.tools import dead_letters, lake_reader
 from event_stream.tools.cli.invoke import function_runner
 from event_stream.tools.cli.target import Target
 from event_stream.tools.errors import UserError
-from event_stream.tools.lake_replay import as_record
 
 
 def register(commands: Any) -> None:
@@ -99,24 +98,9 @@ def _lake_source(target: Target, stream_arn: str) -> Any:
     s3, stream_name = target.client("s3"), stream_arn.split(":stream/", 1)[-1]
 
     def records(shard: str, start: str, end: str, window: tuple[str, str]) -> list[dict]:
-        # The batch's arrival window, a second wider each side (times are to the ms).
-        first, last = (_moment(t) for t in window)
-        lines = lake_reader.read_lines(
-            s3,
-            bucket,
-            stream_name,
-            since=first - timedelta(seconds=1) if first else None,
-            until=last + timedelta(seconds=1) if last else None,
+        arrivals = tuple(
+            datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None for t in window
         )
-        return [
-            as_record(line)
-            for line in lines
-            if line["kinesis"]["shardId"] == shard
-            and int(start) <= int(line["kinesis"]["sequenceNumber"]) <= int(end)
-        ]
+        return lake_reader.records_in_range(s3, bucket, stream_name, shard, start, end, arrivals)
 
     return records
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
