@@ -365,6 +365,7 @@ class LakePoller:
         while not self._stop.is_set():
             try:
                 if time.monotonic() - last_discovery >= DISCOVERY_INTERVAL:
+                    self._write_status()  # once a second is what `local status` needs
                     self.discover(firehose, kinesis, s3)
                     last_discovery = time.monotonic()
                 for runner in list(self.runners.values()):
@@ -372,7 +373,6 @@ class LakePoller:
             except Exception as error:  # the emulator must outlive a bad moment
                 for runner in self.runners.values():
                     runner.problem = f"{type(error).__name__}: {error}"
-            self._write_status()
             self._stop.wait(0.2)
 
     def _write_status(self) -> None:
