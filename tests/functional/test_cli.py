@@ -181,3 +181,12 @@ def test_the_deploy_hint_names_the_cdk_command_in_another_app(tmp_path):
     assert deploy_hint("john", local=True, app_dir=tmp_path).startswith(
         "npx cdk deploy --context stage=john --method=direct"
     )
+
+
+def test_a_stage_without_a_lake_is_one_clear_line():
+    from event_stream.tools.cli.lake import lake_bucket
+    from event_stream.tools.deployed import DeployedStack
+
+    stack = DeployedStack("cncb-event-stream-john", "id", "CREATE_COMPLETE", {"streamName": "s"})
+    with pytest.raises(UserError, match=r"^stack cncb-event-stream-john keeps no event lake"):
+        lake_bucket(stack)

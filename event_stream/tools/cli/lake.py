@@ -12,7 +12,7 @@ from typing import Any
 from event_stream.tools import lake_reader
 from event_stream.tools.cli.output import parse_duration
 from event_stream.tools.cli.target import deployed_stage, staged_command
-from event_stream.tools.deployed import output
+from event_stream.tools.deployed import DeployedStack, output
 from event_stream.tools.errors import UserError
 
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     stack = deployed_stage(args)
-    bucket = output(stack, "lakeBucketName")
+    bucket = lake_bucket(stack)
     with tqdm(unit="object", file=sys.stderr, disable=None, desc="reading the lake") as bar:
         lines = lake_reader.read_lines(
             args.target.client("s3"),
@@ -44,6 +44,16 @@ def run(args: argparse.Namespace) -> None:
         )
     for line in lines:
         print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+def lake_bucket(stack: DeployedStack) -> str:
+    """The stage's lake bucket, or one line saying the stage keeps no lake."""
+    if "lakeBucketName" not in stack.outputs:
+        raise UserError(
+            f"stack {stack.name} keeps no event lake (no lakeBucketName output): its stage sets "
+            "lake=false, or it was deployed before the lake existed"
+        )
+    return stack.outputs["lakeBucketName"]
 
 
 def parse_time(text: str | None, option: str) -> datetime | None:

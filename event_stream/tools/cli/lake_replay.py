@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from event_stream.tools import lake_reader, lake_replay
 from event_stream.tools.cli.invoke import function_runner
-from event_stream.tools.cli.lake import parse_time
+from event_stream.tools.cli.lake import lake_bucket, parse_time
 from event_stream.tools.cli.target import Target, deployed_stage
 from event_stream.tools.deployed import output
 from event_stream.tools.errors import UserError
@@ -24,13 +24,17 @@ def run_from_lake(args: argparse.Namespace) -> None:
         raise UserError("replay --from-lake needs --function NAME: the one consumer to replay to")
     if args.file:
         raise UserError("replay takes FILE.jsonl or --from-lake, not both")
+    if args.rate is not None:
+        raise UserError(
+            "--rate paces publishing a file; a replay from the lake goes batch by batch"
+        )
     target: Target = args.target
     stack = deployed_stage(args)
     stream_arn = output(stack, "streamArn")
     mapping = _mapping(target, args.function, stream_arn)
     lines = lake_reader.read_lines(
         target.client("s3"),
-        output(stack, "lakeBucketName"),
+        lake_bucket(stack),
         output(stack, "streamName"),
         since=parse_time(args.since, "--since"),
         until=parse_time(args.until, "--until"),
