@@ -18,6 +18,18 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETR
 OUT=$(mktemp -d)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Print what the command prints once it prints something; after 30 s, fail with the message.
+show_within_30s() {
+  local what=$1 out=""
+  shift
+  for _ in $(seq 1 30); do
+    out=$("$@" 2>/dev/null || true)
+    [ -n "$out" ] && { echo "$out"; return 0; }
+    sleep 1
+  done
+  echo "$what within 30 s" >&2
+  exit 1
+}
 cleanup() {
   step "Destroying stacks cncb-stream-processor-$STAGE, cncb-event-stream-$STAGE; stopping the local AWS"
   (cd examples/consumer && "../../$CDK" destroy --context stage="$STAGE" --force --output "$OUT/consumer" >/dev/null 2>&1) || true
@@ -55,26 +67,9 @@ $PY -m event_stream info --stage "$STAGE"
 
 step "The stream processor's log line for it (delivered by the local AWS's poller)"
 FUNCTION=cncb-stream-processor-$STAGE-listener
-for _ in $(seq 1 30); do
-  lines=$($PY -m event_stream logs --function "$FUNCTION" 2>/dev/null | grep 'thing created' || true)
-  [ -n "$lines" ] && break
-  sleep 1
-done
-if [ -z "$lines" ]; then
-  echo "the stream processor logged nothing within 30 s" >&2
-  exit 1
-fi
-echo "$lines"
+show_within_30s "the stream processor logged nothing" \
+  sh -c "$PY -m event_stream logs --function $FUNCTION | grep 'thing created'"
 $PY -m event_stream local status
 
 step "The event kept in the stage's lake (Firehose -> S3, after the dev stage's 5 s buffer)"
-for _ in $(seq 1 30); do
-  kept=$($PY -m event_stream lake --stage "$STAGE" 2>/dev/null || true)
-  [ -n "$kept" ] && break
-  sleep 1
-done
-if [ -z "$kept" ]; then
-  echo "the lake kept nothing within 30 s" >&2
-  exit 1
-fi
-echo "$kept"
+show_within_30s "the lake kept nothing" $PY -m event_stream lake --stage "$STAGE"
