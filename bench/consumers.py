@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from event_stream.lambda_src import event_envelope, publisher
-from event_stream.tools.deployed import bootstrap_bucket
 from event_stream.tools.local import launcher as local_aws
+from event_stream.tools.readers.deployed import bootstrap_bucket
 
 HANDLER = """
 import base64, json, os, time

@@ -16,8 +16,8 @@ from typing import Any
 from event_stream.lake import lake_prefixes
 from event_stream.lambda_src import event_envelope, publisher
 from event_stream.runtime import LAKE_RUNTIME_FILES, LAMBDA_SRC
-from event_stream.tools.deployed import bootstrap_bucket
 from event_stream.tools.local import launcher as local_aws
+from event_stream.tools.readers.deployed import bootstrap_bucket
 
 BUCKET = bootstrap_bucket(local_aws.ACCOUNT, local_aws.REGION)
 LAKE_BUCKET = "bench-lake"

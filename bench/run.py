@@ -31,7 +31,7 @@ import workers
 
 from event_stream.lambda_src import event_envelope, publisher
 from event_stream.runtime import LAMBDA_SRC
-from event_stream.tools.cdk_cli import QUIET_ENV, cdk_executable
+from event_stream.tools.cli.cdk_cli import QUIET_ENV, cdk_executable
 from event_stream.tools.local import launcher as local_aws
 
 # The checkout this script sits in: the app it synthesizes and the CDK CLI it pins.

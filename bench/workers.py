@@ -8,9 +8,9 @@ import statistics
 import time
 import zipfile
 
-from event_stream.tools.deployed import DeployedFunction
-from event_stream.tools.local.kinesis_event import lambda_event
-from event_stream.tools.local.runner import Worker
+from event_stream.tools.lambda_model.function import DeployedFunction
+from event_stream.tools.lambda_model.kinesis_event import lambda_event
+from event_stream.tools.lambda_model.workers import Worker
 
 PYTHON = ("handler.py", "def handler(event, context):\n    return {'batchItemFailures': []}\n")
 NODE = ("index.js", "exports.handler = async () => ({ batchItemFailures: [] });\n")

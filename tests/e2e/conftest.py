@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from event_stream.tools.cdk_cli import QUIET_ENV, cdk_executable
+from event_stream.tools.cli.cdk_cli import QUIET_ENV, cdk_executable
 from event_stream.tools.local import launcher as local_aws
 from tests.conftest import ROOT
 

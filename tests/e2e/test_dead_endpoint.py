@@ -18,8 +18,9 @@ import pytest
 
 from event_stream.construct import PUBLISH_BATCH_TIMEOUT, PUBLISH_TIMEOUT
 from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES
-from event_stream.tools.deployed import DeployedFunction
-from event_stream.tools.local import runner as local_invoke
+from event_stream.tools.lambda_model import workers
+from event_stream.tools.lambda_model.function import DeployedFunction
+from event_stream.tools.lambda_model.invocation import Invocation
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +67,8 @@ def deployed(handler: str, timeout: int, endpoint: str) -> DeployedFunction:
     )
 
 
-def timed(function: DeployedFunction, event) -> tuple[local_invoke.Invocation, float]:
-    worker = local_invoke.Worker(function, region="us-east-1")
+def timed(function: DeployedFunction, event) -> tuple[Invocation, float]:
+    worker = workers.Worker(function, region="us-east-1")
     try:
         started = time.monotonic()
         invocation = worker.invoke(event)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from event_stream.tools.cdk_cli import QUIET_ENV, cdk_executable
+from event_stream.tools.cli.cdk_cli import QUIET_ENV, cdk_executable
 from tests.conftest import FIXTURES, ROOT
 
 CDK = cdk_executable(ROOT)
@@ -170,7 +170,7 @@ def test_the_node_runtimes_bootstrap_ships_with_the_tools(fresh):
     where = run(
         str(fresh),
         "-c",
-        "from event_stream.tools.local import runner; print(runner.NODE_BOOTSTRAP.is_file(), runner.NODE_BOOTSTRAP)",
+        "from event_stream.tools.lambda_model import workers; print(workers.NODE_BOOTSTRAP.is_file(), workers.NODE_BOOTSTRAP)",
         cwd=fresh.parent,
     )
     present, path = where.split()

@@ -89,7 +89,7 @@ def test_the_lake_rebuilds_one_consumer_and_only_that_one(history, tmp_path: Pat
 def test_a_dead_letter_batch_the_stream_has_forgotten_is_redriven_from_the_lake(history):
     """Last in this module: it deletes the stage's stream to make it forget its records
     (moto never trims a stream by retention), as 24 hours would on AWS."""
-    from event_stream.tools.local.kinesis_event import iso_time
+    from event_stream.tools.lambda_model.kinesis_event import iso_time
 
     lines = [json.loads(line) for line in kept(history)][10:13]
     first, last = lines[0]["kinesis"], lines[-1]["kinesis"]

@@ -1,28 +1,63 @@
-"""A local event source mapping on in-process moto, stepped by hand on a fake clock.
-
-`Harness` runs a `MappingRunner` as its thread would, but invoking inline and on a clock the
-test moves, so every run is deterministic; `Consumer` stands in for a deployed function.
-"""
+"""One shard of an event source mapping under Lambda's rules, driven by hand: records in
+memory, the batch state machine (`ShardBatches`) stepped on two fake clocks (monotonic and
+wall), the function a Python stand-in. No AWS at all, so every run is deterministic and
+fast; `test_mapping_worker.py` runs the same machine through the worker against moto."""
 
 from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
+from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
+from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.lambda_model.kinesis_event import lambda_event
+from event_stream.tools.lambda_model.mapping import EventSourceMapping
+from event_stream.tools.local.batch_state import ShardBatches
+from event_stream.tools.readers.shard_reader import READ_INTERVAL
 
-from event_stream.tools.local.mapping_runner import MappingRunner, MappingSettings
-from event_stream.tools.local.runner import Invocation
-
-STREAM = "runner-s1"
+SHARD = "shardId-000000000000"
+STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/harness-s1"
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:consumer"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:consumer-dlq"
+ROLE_ARN = "arn:aws:iam::123456789012:role/consumer"
 
 
-def envelope(n: int, event_type: str = "wanted", key: str = "k", **fields) -> bytes:
+def envelope(n: int, event_type: str = "wanted", key: str = "k", **fields: Any) -> bytes:
     body = {"id": str(n), "type": event_type, "timestamp": n, "partitionKey": key, "tags": {}}
     return json.dumps({**body, **fields}).encode()
+
+
+def ids_of(event: dict[str, Any]) -> list[str]:
+    """The envelope ids of a Lambda Kinesis event's records."""
+    return [json.loads(base64.b64decode(r["kinesis"]["data"]))["id"] for r in event["Records"]]
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def mapping(**overrides: Any) -> EventSourceMapping:
+    """A mapping as the Lambda API answers it, StreamProcessor's settings unless overridden."""
+    return EventSourceMapping.from_api(
+        {
+            "UUID": "m-1",
+            "FunctionArn": FUNCTION_ARN,
+            "EventSourceArn": STREAM_ARN,
+            "BatchSize": 100,
+            "StartingPosition": "TRIM_HORIZON",
+            "BisectBatchOnFunctionError": True,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "MaximumRetryAttempts": 2,
+            "MaximumRecordAgeInSeconds": -1,
+            "DestinationConfig": {"OnFailure": {"Destination": QUEUE_ARN}},
+            **overrides,
+        }
+    )
 
 
 class Consumer:
@@ -36,87 +71,78 @@ class Consumer:
         self.calls: list[list[str]] = []
         self.handled: list[str] = []
 
-    def __call__(self, event):
-        records = event["Records"]
-        ids = [json.loads(base64.b64decode(r["kinesis"]["data"]))["id"] for r in records]
+    def __call__(self, event: dict[str, Any]) -> Invocation:
+        ids = ids_of(event)
         self.calls.append(ids)
-        for handled_now, (record, event_id) in enumerate(zip(records, ids, strict=True)):
+        for handled_now, (record, event_id) in enumerate(zip(event["Records"], ids, strict=True)):
             if event_id in self.poison:
                 if self.mode == "raise" or (self.mode == "process" and not handled_now):
-                    return Invocation(None, {"errorType": "RuntimeError", "errorMessage": "x"}, [])
+                    return Invocation(None, {"errorType": "RuntimeError", "errorMessage": "x"})
                 failure = {"itemIdentifier": record["kinesis"]["sequenceNumber"]}
-                return Invocation({"batchItemFailures": [failure]}, None, [])
+                return Invocation({"batchItemFailures": [failure]})
             self.handled.append(event_id)
-        return Invocation({"batchItemFailures": []}, None, [])
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture(name="kinesis")
-def runner_stream(aws_credentials):
-    """In-process moto with the 1-shard stream STREAM (import it to use it as `kinesis`)."""
-    with mock_aws():
-        client = boto3.client("kinesis", region_name="us-east-1")
-        client.create_stream(StreamName=STREAM, ShardCount=1)
-        yield client
-
-
-def put(kinesis, *datas: bytes, key: str = "k"):
-    for data in datas:
-        kinesis.put_record(StreamName=STREAM, PartitionKey=key, Data=data)
-
-
-def settings(kinesis, **overrides) -> MappingSettings:
-    arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"][
-        "StreamARN"
-    ]
-    mapping = {
-        "UUID": "m-1",
-        "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:consumer",
-        "EventSourceArn": arn,
-        "BatchSize": 100,
-        "StartingPosition": "TRIM_HORIZON",
-        "BisectBatchOnFunctionError": True,
-        "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        "MaximumRetryAttempts": 2,
-        "MaximumRecordAgeInSeconds": -1,
-        "DestinationConfig": {"OnFailure": {"Destination": QUEUE_ARN}},
-        **overrides,
-    }
-    return MappingSettings.from_api(mapping)
+        return Invocation({"batchItemFailures": []})
 
 
 class Harness:
-    def __init__(self, kinesis, consumer, checkpoints=None, **overrides):
-        self.clock = Clock()
-        self.sent: list[dict] = []
-        self.consumer = consumer
-        self.runner = MappingRunner(
-            settings(kinesis, **overrides),
-            kinesis=kinesis,
-            destinations=lambda arn, record: self.sent.append(record),
-            invoke=consumer,
-            checkpoints={} if checkpoints is None else checkpoints,
-            region="us-east-1",
-            role_arn="arn:aws:iam::123456789012:role/consumer",
-            clock=self.clock,
-        )
-        self.runner._discover_shards()
-        (self.shard,) = self.runner.shards.values()
+    """A shard, its mapping's batches, and the function; `run` steps them on fake time."""
 
-    def run(self, seconds: float = 10.0):
-        """Step the shard as the runner's thread would, for `seconds` of fake time."""
+    def __init__(self, function: Any, **overrides: Any) -> None:
+        self.clock = Clock(1000.0)
+        self.wall = Clock(1_800_000_000.0)
+        self.function = function
+        self.mapping = mapping(**overrides)
+        self.batches = ShardBatches(self.mapping, clock=self.clock, wall_clock=self.wall)
+        self.records: list[dict[str, Any]] = []  # on the shard
+        self.read = 0  # how many of them the mapping has read
+        self.sent: list[dict[str, Any]] = []  # on-failure records, in order
+
+    def put(self, *datas: bytes, key: str = "k", age: float = 0.0) -> list[str]:
+        """Records arriving now (or `age` seconds ago); their sequence numbers."""
+        arrival = datetime.fromtimestamp(self.wall.now - age, tz=UTC)
+        added = []
+        for data in datas:
+            sequence = str(49_000_000_000_000 + len(self.records))
+            self.records.append(
+                {
+                    "SequenceNumber": sequence,
+                    "PartitionKey": key,
+                    "Data": data,
+                    "ApproximateArrivalTimestamp": arrival,
+                }
+            )
+            added.append(sequence)
+        return added
+
+    @property
+    def checkpoint(self) -> str | None:
+        return self.batches.checkpoint
+
+    def run(self, seconds: float = 10.0) -> None:
+        """Step the shard for `seconds` of fake time, as the mapping's worker would."""
         end = self.clock.now + seconds
         while self.clock.now < end:
-            if self.shard.next_time >= end:
-                self.clock.now = end
-                return
-            self.clock.now = max(self.clock.now, self.shard.next_time)
-            self.runner.step(self.shard)
-            self.clock.now += 0.001
+            unread = self.read < len(self.records)
+            if unread and self.batches.wants_records():
+                self.batches.add(self.records[self.read :], self.clock.now)
+                self.read = len(self.records)
+            for lane, batch in self.batches.start_due():
+                event = lambda_event(
+                    batch.records,
+                    shard_id=SHARD,
+                    stream_arn=STREAM_ARN,
+                    region="us-east-1",
+                    role_arn=ROLE_ARN,
+                )
+                self.batches.finish(lane, batch, self.function(event))
+            self.sent += [
+                d.on_failure_record(self.mapping, SHARD) for d in self.batches.take_discards()
+            ]
+            times = [end]
+            if self.batches.next_due() is not None:
+                times.append(self.batches.next_due())
+            if self.read < len(self.records) and self.batches.wants_records():
+                times.append(self.clock.now + READ_INTERVAL)
+            before = self.clock.now
+            self.clock.now = min(end, max(min(times), before + 0.001))
+            self.wall.now += self.clock.now - before

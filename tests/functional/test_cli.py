@@ -13,12 +13,13 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from event_stream.tools import cli
-from event_stream.tools.cdk_cli import deploy_hint
 from event_stream.tools.cli import logs as logs_command
 from event_stream.tools.cli import output
-from event_stream.tools.cli.invoke import function_runner
+from event_stream.tools.cli.cdk_cli import deploy_hint
+from event_stream.tools.cli.invoke import function_invoker
 from event_stream.tools.cli.target import INVOKE_CONFIG, Target
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.invocation import Invocation
 
 
 def _payload(value) -> StreamingBody:
@@ -45,7 +46,7 @@ def test_invoke_on_aws_prints_what_the_function_answered(target):
         {"StatusCode": 200, "Payload": _payload(answer)},
         {"FunctionName": "fn", "Payload": b'{"type": "t"}'},
     )
-    assert function_runner(target, "fn", here=False)({"type": "t"}) == (answer, None)
+    assert function_invoker(target, "fn", here=False)({"type": "t"}) == Invocation(answer)
 
 
 def test_invoke_on_aws_answers_a_function_error_as_one_line(target):
@@ -59,7 +60,7 @@ def test_invoke_on_aws_answers_a_function_error_as_one_line(target):
         {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": _payload(error)},
         {"FunctionName": "fn", "Payload": b"{}"},
     )
-    assert function_runner(target, "fn", here=False)({}) == (None, error)
+    assert function_invoker(target, "fn", here=False)({}) == Invocation(None, error)
     assert (
         output.function_error("fn", error)
         == "fn failed: InvalidEvent: type: required, must be a non-empty string"
@@ -157,7 +158,7 @@ def test_invoke_on_aws_never_sends_the_invocation_twice(aws_credentials, monkeyp
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
     try:
-        run = function_runner(Target(endpoint=None, region="us-east-1"), "fn", here=False)
+        run = function_invoker(Target(endpoint=None, region="us-east-1"), "fn", here=False)
         with pytest.raises(ClientError):
             run({"type": "t"})
     finally:
@@ -185,7 +186,7 @@ def test_the_deploy_hint_names_the_cdk_command_in_another_app(tmp_path):
 
 def test_a_stage_without_a_lake_is_one_clear_line():
     from event_stream.tools.cli.lake import lake_bucket
-    from event_stream.tools.deployed import DeployedStack
+    from event_stream.tools.readers.deployed import DeployedStack
 
     stack = DeployedStack("cncb-event-stream-john", "id", "CREATE_COMPLETE", {"streamName": "s"})
     with pytest.raises(UserError, match=r"^stack cncb-event-stream-john keeps no event lake"):

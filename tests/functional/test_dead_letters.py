@@ -15,9 +15,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.tools import cli, dead_letters
+from event_stream.tools import cli
 from event_stream.tools.cli.target import Target
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.readers import dead_letters
 from tests.conftest import load_fixture
 
 STREAM = "john-cncb-event-stream-s1"
@@ -123,7 +125,7 @@ def batches(cloud):
 
 def test_the_queue_is_found_through_the_functions_mapping(cloud):
     consumer = dead_letters.consumer_of(cloud.lambda_, cloud.sqs, FUNCTION)
-    assert (consumer.queue_url, consumer.stream_arn) == (cloud.queue_url, cloud.arn)
+    assert (consumer.queue_url, consumer.mapping.stream_arn) == (cloud.queue_url, cloud.arn)
 
 
 def test_a_failed_batch_comes_back_with_exactly_its_events(cloud):
@@ -159,7 +161,7 @@ def test_a_function_without_such_a_mapping_is_one_clear_error(cloud):
 def run_cli(cloud, monkeypatch, *args, runner=None):
     monkeypatch.setattr(cli, "resolve_target", lambda: Target(endpoint=None, region="us-east-1"))
     if runner:
-        monkeypatch.setattr(cli.dlq, "function_runner", lambda target, name, here: runner)
+        monkeypatch.setattr(cli.dlq, "function_invoker", lambda target, name, here: runner)
     return cli.main(["dlq", "--function", FUNCTION, *args])
 
 
@@ -184,10 +186,9 @@ def test_redrive_delivers_lambdas_event_shape_and_deletes_only_what_succeeded(
         envelopes = [json.loads(base64.b64decode(r["kinesis"]["data"])) for r in event["Records"]]
         poison = [r for r, e in zip(event["Records"], envelopes, strict=True) if e.get("poison")]
         if poison:
-            return {
-                "batchItemFailures": [{"itemIdentifier": poison[0]["kinesis"]["sequenceNumber"]}]
-            }, None
-        return {"batchItemFailures": []}, None
+            failure = {"itemIdentifier": poison[0]["kinesis"]["sequenceNumber"]}
+            return Invocation({"batchItemFailures": [failure]})
+        return Invocation({"batchItemFailures": []})
 
     assert run_cli(cloud, monkeypatch, "--redrive", runner=runner) == 1
     results = {json.loads(line)["redriven"] for line in capsys.readouterr().out.splitlines()}
@@ -201,14 +202,16 @@ def test_redrive_delivers_lambdas_event_shape_and_deletes_only_what_succeeded(
 
 def test_redrive_after_the_fix_empties_the_queue(cloud, monkeypatch):
     cloud.fail_batch(3, 4, size=2)
-    assert run_cli(cloud, monkeypatch, "--redrive", runner=lambda event: ({}, None)) == 0
+    assert run_cli(cloud, monkeypatch, "--redrive", runner=lambda event: Invocation({})) == 0
     assert cloud.queued() == 0
 
 
 def test_a_function_error_keeps_the_batch(cloud, monkeypatch, capsys):
     cloud.fail_batch(0, 1, size=2)
     error = {"errorType": "RuntimeError", "errorMessage": "still broken"}
-    assert run_cli(cloud, monkeypatch, "--redrive", runner=lambda event: (None, error)) == 1
+    assert (
+        run_cli(cloud, monkeypatch, "--redrive", runner=lambda event: Invocation(None, error)) == 1
+    )
     (line,) = capsys.readouterr().out.splitlines()
     assert json.loads(line)["result"] == "RuntimeError: still broken"
     assert cloud.queued() == 1
@@ -227,7 +230,7 @@ def keep_in_lake(cloud, monkeypatch, *ns: int) -> None:
     import gzip
     from datetime import UTC, datetime
 
-    from event_stream.tools import lake_reader
+    from event_stream.tools.readers import lake_reader
 
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="lake")
@@ -268,7 +271,9 @@ def test_a_batch_only_the_lake_keeps_is_redriven(cloud, monkeypatch):
     cloud.fail_batch(0, 1, size=2, shard=GONE_SHARD)
     delivered = []
     assert (
-        run_cli(cloud, monkeypatch, "--redrive", runner=lambda e: delivered.append(e) or ({}, None))
+        run_cli(
+            cloud, monkeypatch, "--redrive", runner=lambda e: delivered.append(e) or Invocation({})
+        )
         == 0
     )
     assert len(delivered[0]["Records"]) == 2 and cloud.queued() == 0
@@ -281,7 +286,9 @@ def test_a_record_in_neither_place_is_named_lost_and_the_batch_is_not_redriven_s
     cloud.fail_batch(0, 1, size=2, shard=GONE_SHARD)
     delivered = []
     assert (
-        run_cli(cloud, monkeypatch, "--redrive", runner=lambda e: delivered.append(e) or ({}, None))
+        run_cli(
+            cloud, monkeypatch, "--redrive", runner=lambda e: delivered.append(e) or Invocation({})
+        )
         == 1
     )
     out, err = capsys.readouterr()

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.tools.lake_reader import hour_prefixes, read_lines
+from event_stream.tools.readers.lake_reader import hour_prefixes, read_lines
 
 BUCKET = "lake"
 STREAM = "dev-cncb-event-stream-s1"

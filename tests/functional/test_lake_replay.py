@@ -8,9 +8,10 @@ import base64
 import json
 
 from event_stream.lambda_src import event_envelope
-from event_stream.tools.lake_reader import as_record
-from event_stream.tools.lake_replay import Mapping, dry_run, plan, replay
-from event_stream.tools.local.event_filter import patterns_of
+from event_stream.tools.actions.replay import dry_run, plan, replay
+from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.lambda_model.mapping import EventSourceMapping
+from event_stream.tools.readers.lake_reader import as_record
 
 ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/dev-cncb-event-stream-s1"
 
@@ -34,9 +35,18 @@ def line(n: int, shard: int = 0, type_: str = "thing-created") -> dict:
     }
 
 
-def mapping(batch_size: int = 2, types: list[str] | None = None) -> Mapping:
+def mapping(batch_size: int = 2, types: list[str] | None = None) -> EventSourceMapping:
     criteria = {"Filters": [{"Pattern": json.dumps({"data": {"type": types}})}]} if types else None
-    return Mapping(ARN, batch_size, True, patterns_of(criteria))
+    return EventSourceMapping.from_api(
+        {
+            "UUID": "m-1",
+            "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:consumer",
+            "EventSourceArn": ARN,
+            "BatchSize": batch_size,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "FilterCriteria": criteria,
+        }
+    )
 
 
 class Function:
@@ -49,13 +59,12 @@ class Function:
         ids = [json.loads(base64.b64decode(r["kinesis"]["data"]))["id"] for r in event["Records"]]
         self.calls.append(ids)
         if self.error_on in ids:
-            return None, {"errorType": "RuntimeError", "errorMessage": "down"}
+            return Invocation(None, {"errorType": "RuntimeError", "errorMessage": "down"})
         for record, event_id in zip(event["Records"], ids, strict=True):
             if event_id == self.report:
-                return {
-                    "batchItemFailures": [{"itemIdentifier": record["kinesis"]["sequenceNumber"]}]
-                }, None
-        return {"batchItemFailures": []}, None
+                failure = {"itemIdentifier": record["kinesis"]["sequenceNumber"]}
+                return Invocation({"batchItemFailures": [failure]})
+        return Invocation({"batchItemFailures": []})
 
 
 LINES = [line(0), line(1, shard=1), line(2), line(3, shard=1), line(4), line(5)]

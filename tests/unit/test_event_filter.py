@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from event_stream.tools.local.event_filter import (
+from event_stream.tools.lambda_model.event_filter import (
     FilterError,
     matches,
     parse_pattern,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from event_stream.tools.local import runner
+from event_stream.tools.lambda_model import workers
 
-pytestmark = pytest.mark.skipif(runner.node_major() is None, reason="no node on this machine")
+pytestmark = pytest.mark.skipif(workers.node_major() is None, reason="no node on this machine")
 
 HANDLER = """
 exports.handler = async (event, context) => {
@@ -27,7 +27,7 @@ def converse(tmp_path: Path, *requests: dict) -> list[dict]:
     (tmp_path / "index.js").write_text(HANDLER)
     lines = "".join(json.dumps(r) + "\n" for r in requests) + "\n"  # a blank line is skipped
     result = subprocess.run(
-        [shutil.which("node"), str(runner.NODE_BOOTSTRAP), "index.handler", "fn", "arn:fn"],
+        [shutil.which("node"), str(workers.NODE_BOOTSTRAP), "index.handler", "fn", "arn:fn"],
         input=lines,
         capture_output=True,
         text=True,

@@ -21,8 +21,8 @@ from event_stream.config import ConfigError, StageConfig
 from event_stream.tools.cli import dlq, info, invoke, lake, local, logs, replay, tail
 from event_stream.tools.cli.target import resolve_target
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.workers import UnsupportedRuntime
 from event_stream.tools.local.launcher import LocalAwsError
-from event_stream.tools.local.runner import UnsupportedRuntime
 
 COMMANDS = (local, info, invoke, tail, logs, dlq, replay, lake)
 

@@ -9,10 +9,13 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from event_stream.tools import dead_letters, lake_reader
-from event_stream.tools.cli.invoke import function_runner
+from event_stream.tools import arns
+from event_stream.tools.actions.redrive import redrive
+from event_stream.tools.cli.invoke import function_invoker
 from event_stream.tools.cli.target import Target
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.wire import KinesisRecord
+from event_stream.tools.readers import dead_letters, lake_reader
 
 
 def register(commands: Any) -> None:
@@ -31,8 +34,6 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Run the command with its parsed arguments."""
-    from event_stream.tools.local.kinesis_event import lambda_event
-
     target: Target = args.target
     sqs = target.client("sqs")
     consumer = dead_letters.consumer_of(target.client("lambda"), sqs, args.function)
@@ -41,23 +42,12 @@ def run(args: argparse.Namespace) -> None:
         print(f"no failed batches in the dead-letter queue of {args.function}", file=sys.stderr)
         return
     kinesis = target.client("kinesis")
-    lake = _lake_source(target, consumer.stream_arn)
+    lake = _lake_source(target, consumer.mapping.stream_arn)
     if args.redrive:
         role = target.client("lambda").get_function_configuration(FunctionName=args.function)[
             "Role"
         ]
-        invoke_function = function_runner(target, args.function, here=False)
-
-        def invoke(batch: dead_letters.FailedBatch) -> tuple[Any, dict[str, Any] | None]:
-            return invoke_function(
-                lambda_event(
-                    batch.records,
-                    shard_id=batch.shard_id,
-                    stream_arn=batch.stream_arn,
-                    region=target.region,
-                    role_arn=role,
-                )
-            )
+        invoke = function_invoker(target, args.function, here=False)
 
     deleted: set[str] = set()
     failed = 0
@@ -74,7 +64,7 @@ def run(args: argparse.Namespace) -> None:
             if not args.redrive:
                 print(json.dumps(batch.summary(), ensure_ascii=False), flush=True)
                 continue
-            succeeded, what = dead_letters.redrive(batch, invoke)
+            succeeded, what = redrive(batch, invoke, region=target.region, role_arn=role)
             if succeeded:
                 sqs.delete_message(QueueUrl=consumer.queue_url, ReceiptHandle=batch.receipt_handle)
                 deleted.add(batch.message_id)
@@ -90,14 +80,16 @@ def run(args: argparse.Namespace) -> None:
         raise UserError(f"{failed} of the failed batches could not be redriven; they stay queued")
 
 
-def _lake_source(target: Target, stream_arn: str) -> Any:
+def _lake_source(target: Target, stream_arn: str) -> dead_letters.LakeSource | None:
     """Read a batch's records from the stage's lake, if the stage keeps one."""
     bucket = lake_reader.lake_of_stream(target.client("cloudformation"), stream_arn)
     if bucket is None:
         return None
-    s3, stream_name = target.client("s3"), stream_arn.split(":stream/", 1)[-1]
+    s3, stream_name = target.client("s3"), arns.stream_name(stream_arn)
 
-    def records(shard: str, start: str, end: str, window: tuple[str, str]) -> list[dict]:
+    def records(
+        shard: str, start: str, end: str, window: tuple[str | None, str | None]
+    ) -> list[KinesisRecord]:
         arrivals = tuple(
             datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None for t in window
         )

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from event_stream.tools.cli.target import deployed_stage, staged_command
-from event_stream.tools.deployed import exports_of
+from event_stream.tools.readers.deployed import exports_of
 
 
 def register(commands: Any) -> None:

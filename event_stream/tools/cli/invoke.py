@@ -1,9 +1,11 @@
 """`invoke --stage S --data JSON [--batch] [--local]`, and running any deployed function
-once: Lambda `Invoke` on AWS, the deployed zip on this machine on the local AWS."""
+once: Lambda `Invoke` on AWS; on the local AWS (and with `--local`), the deployed zip in the
+invoker's warm workers on this machine."""
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import sys
 from collections.abc import Callable
@@ -11,10 +13,11 @@ from typing import Any
 
 from event_stream.tools.cli.output import function_error
 from event_stream.tools.cli.target import INVOKE_CONFIG, Target, deployed_stage, staged_command
-from event_stream.tools.deployed import output
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.readers.deployed import output
 
-Runner = Callable[[Any], tuple[Any, dict[str, Any] | None]]
+Invoke = Callable[[Any], Invocation]  # an event -> what the function answered
 
 
 def register(commands: Any) -> None:
@@ -35,49 +38,48 @@ def run(args: argparse.Namespace) -> None:
         raise UserError(f"--data is not valid JSON: {error}") from None
     key = "publishBatchFunctionName" if args.batch else "publishFunctionName"
     function_name = output(deployed_stage(args), key)
-    answer, error = function_runner(args.target, function_name, here=args.local)(event)
-    if error:
-        raise UserError(function_error(function_name, error))
-    print(json.dumps(answer, indent=2))
+    invocation = function_invoker(args.target, function_name, here=args.local)(event)
+    if invocation.error:
+        raise UserError(function_error(function_name, invocation.error))
+    print(json.dumps(invocation.answer, indent=2))
 
 
-def function_runner(target: Target, function_name: str, *, here: bool) -> Runner:
-    """A callable that invokes the function once with an event: `(answer, error)`.
+def function_invoker(target: Target, function_name: str, *, here: bool) -> Invoke:
+    """A callable that invokes the function with an event.
 
     On the local AWS (which cannot run Lambda code) and with `here`, the deployed zip runs
-    in a child process on this machine; otherwise Lambda `Invoke` runs it, never retried.
+    in warm workers on this machine (the local AWS's own invoker); otherwise Lambda `Invoke`
+    runs it, never retried.
     """
     if target.local or here:
-        return _runner_here(target, function_name)
+        return _invoker_here(target, function_name)
     client = target.client("lambda", INVOKE_CONFIG)
 
-    def invoke(event: Any) -> tuple[Any, dict[str, Any] | None]:
+    def invoke(event: Any) -> Invocation:
         answer = client.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
         payload = json.loads(answer["Payload"].read() or b"null")
-        return (None, payload) if answer.get("FunctionError") else (payload, None)
+        return Invocation(None, payload) if answer.get("FunctionError") else Invocation(payload)
 
     return invoke
 
 
-def _runner_here(target: Target, function_name: str) -> Runner:
-    from event_stream.tools.deployed import fetch_function
-    from event_stream.tools.local import runner
+def _invoker_here(target: Target, function_name: str) -> Invoke:
+    from event_stream.tools.local.invoker import Invoker
 
     bootstrap = None
     if target.local:
         account = target.client("sts").get_caller_identity()["Account"]
-        bootstrap = (target.client("s3"), account, target.region)
-    function = fetch_function(target.client("lambda"), function_name, bootstrap=bootstrap)
+        bootstrap = (account, target.region)
+    invoker = Invoker(
+        target.client, region=target.region, bootstrap=bootstrap, ship_logs=target.local
+    )
+    atexit.register(invoker.stop)  # no worker, and no unpacked code, outlives the command
+    deployed, unsupported, _ = invoker.refresh(function_name)
+    if unsupported:
+        raise UserError(unsupported)
     where = f"the local AWS at {target.endpoint}" if target.local else "AWS"
     print(
-        f"running the deployed code of {function_name} ({function.handler}) here, against {where}",
+        f"running the deployed code of {function_name} ({deployed.handler}) here, against {where}",
         file=sys.stderr,
     )
-
-    def run_here(event: Any) -> tuple[Any, dict[str, Any] | None]:
-        invocation = runner.run(function, event, region=target.region)
-        if target.local:
-            runner.ship_logs(target.client("logs"), function, invocation.log_lines)
-        return invocation.answer, invocation.error
-
-    return run_here
+    return lambda event: invoker.invoke(function_name, event, refresh=False)

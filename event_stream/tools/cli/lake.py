@@ -9,11 +9,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from event_stream.tools import lake_reader
 from event_stream.tools.cli.output import parse_duration
 from event_stream.tools.cli.target import deployed_stage, staged_command
-from event_stream.tools.deployed import DeployedStack, output
 from event_stream.tools.errors import UserError
+from event_stream.tools.readers import lake_reader
+from event_stream.tools.readers.deployed import DeployedStack, output
 
 
 def register(commands: Any) -> None:

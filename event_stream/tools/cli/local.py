@@ -6,7 +6,9 @@ import argparse
 from typing import Any
 
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.wire import DeliveryStatus, PollerStatus
 from event_stream.tools.local import launcher
+from event_stream.tools.local import status as local_status
 
 
 def register(commands: Any) -> None:
@@ -39,9 +41,7 @@ def run(args: argparse.Namespace) -> None:
 
 def _print_poller_status() -> None:
     """Each event source mapping the local AWS runs: shards, checkpoint, backlog, result."""
-    from event_stream.tools.local.event_source_poller import read_status
-
-    status = read_status(launcher.STATE_DIR)
+    status: PollerStatus | None = local_status.read(launcher.STATE_DIR, local_status.MAPPINGS_FILE)
     if status is None:
         return
     if status.get("problem"):
@@ -64,9 +64,10 @@ def _print_poller_status() -> None:
 
 def _print_lake_status() -> None:
     """Each Kinesis-sourced delivery stream the local Firehose runs: how far behind it is."""
-    from event_stream.tools.local.lake_poller import read_status
-
-    for lake in read_status(launcher.STATE_DIR):
+    streams: list[DeliveryStatus] = (
+        local_status.read(launcher.STATE_DIR, local_status.FIREHOSE_FILE) or []
+    )
+    for lake in streams:
         print(
             f"delivery stream {lake['name']}: {lake['stream']} -> s3://{lake['bucket']} "
             f"({lake['objectsWritten']} objects written, {lake['recordsBuffered']} records "

@@ -8,8 +8,8 @@ from typing import Any
 
 from event_stream.tools.cli.output import log_line, parse_duration
 from event_stream.tools.cli.target import deployed_stage, staged_command
-from event_stream.tools.deployed import output
 from event_stream.tools.errors import UserError
+from event_stream.tools.readers.deployed import output
 
 
 def register(commands: Any) -> None:

@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.invocation import describe_error
+from event_stream.tools.lambda_model.wire import FunctionError
 
 
 def tail_line(envelope: dict[str, Any]) -> str:
@@ -43,6 +45,6 @@ def log_line(event: dict[str, Any]) -> str:
     return f"{stamp} {entry.get('level', '')} {entry['message']}{details}"
 
 
-def function_error(function_name: str, error: dict[str, Any]) -> str:
+def function_error(function_name: str, error: FunctionError) -> str:
     """A function error as one line."""
-    return f"{function_name} failed: {error.get('errorType')}: {error.get('errorMessage')}"
+    return f"{function_name} failed: {describe_error(error)}"

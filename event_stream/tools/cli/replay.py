@@ -1,18 +1,25 @@
-"""`replay --stage S FILE.jsonl [--rate N]`: publish a file of events in batches; and
-`replay --from-lake --stage S --function NAME [--since] [--until] [--type] [--dry-run]`:
-feed the stage's lake to one consumer function (see `tools/lake_replay.py`)."""
+"""`replay --stage S FILE.jsonl [--rate N]`: publish a file of events in batches
+(`actions/publish_file.py`); and `replay --from-lake --stage S --function NAME [--since]
+[--until] [--type] [--dry-run] [--resume-from SHARD=SEQ]`: feed the stage's lake to one
+consumer function, as its mapping would (`actions/replay.py`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from event_stream.tools.actions import replay
+from event_stream.tools.cli.invoke import function_invoker
+from event_stream.tools.cli.lake import lake_bucket, parse_time
 from event_stream.tools.cli.output import tail_line
 from event_stream.tools.cli.target import Target, deployed_stage, staged_command
-from event_stream.tools.deployed import output
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.mapping import EventSourceMapping
+from event_stream.tools.readers import lake_reader
+from event_stream.tools.readers.deployed import mappings_of, output
 
 
 def register(commands: Any) -> None:
@@ -45,9 +52,7 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> None:
     """Run the command with its parsed arguments."""
     if args.from_lake:
-        from event_stream.tools.cli.lake_replay import run_from_lake
-
-        run_from_lake(args)
+        _replay_lake(args)
         return
     if not args.file:
         raise UserError("replay needs FILE.jsonl, or --from-lake --function NAME")
@@ -58,11 +63,12 @@ def _publish_file(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from event_stream.lambda_src import event_envelope, publisher
-    from event_stream.tools import replay
+    from event_stream.tools.actions.publish_file import publish
+    from event_stream.tools.readers.event_file import read_events
 
     if args.rate is not None and args.rate <= 0:
         raise UserError(f"--rate must be a positive number of events per second, got {args.rate}")
-    events = replay.read_events(Path(args.file))
+    events = read_events(Path(args.file))
     stack = deployed_stage(args)
     stream_name = output(stack, "streamName")
     target: Target = args.target
@@ -76,7 +82,7 @@ def _publish_file(args: argparse.Namespace) -> None:
     )
     put = publisher.Publisher(target.client("kinesis"), stream_name)
     with tqdm(total=len(events), unit="event", file=sys.stderr, disable=None) as bar:
-        summary = replay.replay(
+        summary = publish(
             events,
             put,
             region=target.region,
@@ -98,3 +104,75 @@ def _publish_file(args: argparse.Namespace) -> None:
             f"{len(summary.failed)} events could not be published; they are in {retry} "
             "with their ids: replay that file to retry them"
         )
+
+
+def _replay_lake(args: argparse.Namespace) -> None:
+    """Read the window, say what would go (dry run) or send it; exit 1 if a shard stopped."""
+    if not args.function:
+        raise UserError("replay --from-lake needs --function NAME: the one consumer to replay to")
+    if args.file:
+        raise UserError("replay takes FILE.jsonl or --from-lake, not both")
+    if args.rate is not None:
+        raise UserError(
+            "--rate paces publishing a file; a replay from the lake goes batch by batch"
+        )
+    target: Target = args.target
+    stack = deployed_stage(args)
+    stream_arn = output(stack, "streamArn")
+    mapping = _mapping_of(target, args.function, stream_arn)
+    lines = lake_reader.read_lines(
+        target.client("s3"),
+        lake_bucket(stack),
+        output(stack, "streamName"),
+        since=parse_time(args.since, "--since"),
+        until=parse_time(args.until, "--until"),
+        types=set(args.types) if args.types else None,
+    )
+    planned = replay.plan(lines, mapping, _resume_points(args.resume_from))
+    if args.dry_run:
+        print(json.dumps({"function": args.function, **replay.dry_run(planned)}, indent=2))
+        return
+    from tqdm import tqdm
+
+    role = target.client("lambda").get_function_configuration(FunctionName=args.function)["Role"]
+    invoke = function_invoker(target, args.function, here=False)
+    total = sum(len(records) for records in planned.values())
+    with tqdm(total=total, unit="event", file=sys.stderr, disable=None) as bar:
+        outcomes = replay.replay(
+            planned, mapping, invoke, region=target.region, role_arn=role, progress=bar.update
+        )
+    stopped = [o for o in outcomes if o.stopped_at]
+    for outcome in outcomes:
+        print(
+            json.dumps(
+                {
+                    "shardId": outcome.shard_id,
+                    "sent": outcome.sent,
+                    "stoppedAt": outcome.stopped_at,
+                    "reason": outcome.reason or None,
+                }
+            )
+        )
+    if stopped:
+        resume = " ".join(f"--resume-from {o.shard_id}={o.stopped_at}" for o in stopped)
+        raise UserError(
+            f"{len(stopped)} shard(s) stopped where {args.function} failed; fix it, then "
+            f"re-run with: {resume}"
+        )
+
+
+def _mapping_of(target: Target, function_name: str, stream_arn: str) -> EventSourceMapping:
+    found = mappings_of(target.client("lambda"), function_name, stream_arn)
+    if not found:
+        raise UserError(f"{function_name} has no event source mapping on {stream_arn}")
+    return found[0]
+
+
+def _resume_points(given: list[str]) -> dict[str, Any]:
+    points = {}
+    for item in given:
+        shard, _, sequence = item.partition("=")
+        if not shard or not sequence.isdigit():
+            raise UserError(f"--resume-from {item!r}: must be SHARD=SEQUENCE, as a stop printed")
+        points[shard] = sequence
+    return points

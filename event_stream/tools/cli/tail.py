@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from event_stream.tools import stream_reader
 from event_stream.tools.cli.output import tail_line
 from event_stream.tools.cli.target import deployed_stage, staged_command
-from event_stream.tools.deployed import output
+from event_stream.tools.readers.deployed import output
+from event_stream.tools.readers.shard_reader import read_envelopes
 
 
 def register(commands: Any) -> None:
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> None:
     start = "LATEST" if args.start == "latest" else "TRIM_HORIZON"
     kinesis = args.target.client("kinesis")
     try:
-        for _shard, envelope in stream_reader.read(
+        for _shard, envelope in read_envelopes(
             kinesis, stream_name, start=start, follow=args.follow
         ):
             if isinstance(envelope, bytes):

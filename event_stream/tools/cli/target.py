@@ -14,10 +14,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from event_stream.tools.cdk_cli import deploy_hint
-from event_stream.tools.deployed import DeployedStack, describe_stage
+from event_stream.tools.cli.cdk_cli import deploy_hint
 from event_stream.tools.errors import UserError
 from event_stream.tools.local import launcher
+from event_stream.tools.readers.deployed import DeployedStack, describe_stage
 
 CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 3}

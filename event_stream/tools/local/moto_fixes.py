@@ -18,7 +18,7 @@ from moto.s3.exceptions import BucketNotEmpty
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from event_stream.tools.local.event_filter import FilterError, patterns_of
+from event_stream.tools.lambda_model.event_filter import FilterError, patterns_of
 
 
 def _previous_parameter_value(instance: Any, key: str) -> Any:

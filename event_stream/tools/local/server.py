@@ -1,6 +1,6 @@
 """The embedded local AWS's server process: moto_server with the project's moto fixes
-(`moto_fixes`), the event source poller that runs deployed consumers beside it, and the
-lake poller that delivers Kinesis-sourced Firehose streams to S3.
+(`moto_fixes`), and beside it the event source mappings' poller and the local Firehose,
+which run deployed functions through one invoker.
 
 Run as `python -m event_stream.tools.local.server -H 127.0.0.1 -p PORT --state-dir DIR`
 (what `local up` does).
@@ -15,17 +15,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from event_stream.tools.local.event_source_poller import Poller
-from event_stream.tools.local.lake_poller import LakePoller
-from event_stream.tools.local.launcher import ACCOUNT, REGION, endpoint_url
+from botocore.config import Config
+
+from event_stream.tools.local import launcher
+from event_stream.tools.local.firehose_poller import FirehosePoller
+from event_stream.tools.local.invoker import Invoker
+from event_stream.tools.local.mapping_poller import MappingPoller
 from event_stream.tools.local.moto_fixes import apply_fixes
+
+CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=60, retries={"total_max_attempts": 2})
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Start moto_server with the fixes applied and the event source poller beside it.
+    """Start moto_server with the fixes applied, the pollers beside it.
 
     Arguments as moto_server's (`-H HOST -p PORT`), plus `--state-dir DIR` for the
-    poller's status file.
+    status files.
     """
     args = list(argv if argv is not None else sys.argv[1:])
     state_dir = Path(".local-aws")
@@ -33,21 +38,32 @@ def main(argv: list[str] | None = None) -> None:
         at = args.index("--state-dir")
         state_dir = Path(args[at + 1])
         del args[at : at + 2]
-    port = args[args.index("-p") + 1] if "-p" in args else "5000"
+    port = int(args[args.index("-p") + 1]) if "-p" in args else 5000
     apply_fixes()
-    poller = Poller(
-        endpoint_url(int(port)), account=ACCOUNT, region=REGION, state_dir=state_dir
+    endpoint = launcher.endpoint_url(port)
+
+    def client(service: str) -> Any:
+        return launcher.client(endpoint, service, config=CLIENT_CONFIG)
+
+    invoker = Invoker(client, region=launcher.REGION, bootstrap=(launcher.ACCOUNT, launcher.REGION))
+    firehose = FirehosePoller(client, invoker.invoke, state_dir).start()
+    mappings = MappingPoller(
+        client,
+        invoker,
+        region=launcher.REGION,
+        state_dir=state_dir,
+        keep_warm=firehose.functions_in_use,
     ).start()
-    lake = LakePoller(poller.client, poller.invoke_function, state_dir).start()
 
     def stop(signum: int, frame: Any) -> None:
-        lake.stop()
-        poller.stop()  # its workers are this process's children: end them first
+        firehose.stop()
+        mappings.stop()
+        invoker.stop()  # its workers are this process's children: end them first
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    # One access-log line per request would bury moto.log under the poller's own calls
+    # One access-log line per request would bury moto.log under the pollers' own calls
     # (several a second); warnings and errors still go there.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from moto.server import main as moto_main

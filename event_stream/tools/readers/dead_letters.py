@@ -1,4 +1,4 @@
-"""A consumer's dead-letter queue: read the failed batches back, and redrive them.
+"""A consumer's dead-letter queue: the failed batches, with their records read back.
 
 Lambda's on-failure record for a Kinesis batch holds only where the batch was
 (`KinesisBatchInfo`: shard, first and last sequence number, size, stream), not the events
@@ -16,18 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from event_stream.lambda_src import event_envelope
+from event_stream.tools import arns
 from event_stream.tools.errors import UserError
-from event_stream.tools.local.event_filter import patterns_of, record_passes
-from event_stream.tools.local.kinesis_event import first_failed
-from event_stream.tools.stream_reader import PAGE_LIMIT
+from event_stream.tools.lambda_model.event_filter import record_passes
+from event_stream.tools.lambda_model.mapping import EventSourceMapping
+from event_stream.tools.lambda_model.wire import KinesisRecord
+from event_stream.tools.readers.deployed import mappings_of
+from event_stream.tools.readers.shard_reader import read_range
 
 # Long enough to list and redrive a queue; messages not deleted are released at the end.
 RECEIVE_VISIBILITY_SECONDS = 900
-# What Kinesis answers for a shard or a sequence number past the stream's retention.
-GONE = ("ResourceNotFoundException", "InvalidArgumentException")
+# Reads a batch's records from the lake: (shard, first, last sequence number, arrivals).
+LakeSource = Callable[[str, str, str, tuple[str | None, str | None]], list[KinesisRecord]]
 
 
 @dataclass(frozen=True)
@@ -67,34 +68,23 @@ class FailedBatch:
 
 @dataclass(frozen=True)
 class Consumer:
-    """A function's Kinesis mapping as the dead-letter tools need it."""
+    """A function's Kinesis mapping and the URL of its on-failure queue."""
 
-    function_name: str
+    mapping: EventSourceMapping
     queue_url: str
-    stream_arn: str
-    filter_patterns: list[dict[str, Any]]
+
+    @property
+    def function_name(self) -> str:
+        return self.mapping.function_name
 
 
 def consumer_of(lambda_client: Any, sqs: Any, function_name: str) -> Consumer:
     """The function's Kinesis mapping and its on-failure queue, or `UserError`."""
-    try:
-        mappings = lambda_client.list_event_source_mappings(FunctionName=function_name)[
-            "EventSourceMappings"
-        ]
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ResourceNotFoundException":
-            raise UserError(f"there is no function {function_name}") from None
-        raise
-    for mapping in mappings:
-        destination = mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-        if ":kinesis:" in mapping["EventSourceArn"] and destination and ":sqs:" in destination:
-            queue_name = destination.rsplit(":", 1)[-1]
-            return Consumer(
-                function_name=function_name,
-                queue_url=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
-                stream_arn=mapping["EventSourceArn"],
-                filter_patterns=patterns_of(mapping.get("FilterCriteria")),
-            )
+    for mapping in mappings_of(lambda_client, function_name):
+        destination = mapping.destination
+        if mapping.is_kinesis and destination and arns.service(destination) == "sqs":
+            queue_name = arns.resource_name(destination)
+            return Consumer(mapping, sqs.get_queue_url(QueueName=queue_name)["QueueUrl"])
     raise UserError(
         f"{function_name} has no Kinesis event source mapping with an SQS on-failure "
         "destination (is it a StreamProcessor?)"
@@ -128,7 +118,7 @@ def failed_batch(
     kinesis: Any,
     consumer: Consumer,
     message: dict[str, Any],
-    lake: Callable[[str, str, str, tuple[str, str]], list[dict[str, Any]]] | None = None,
+    lake: LakeSource | None = None,
 ) -> FailedBatch:
     """Read an on-failure record and fetch its batch back: from the stream, and what the
     stream no longer has from `lake(shard, start, end, (first, last arrival))`."""
@@ -147,7 +137,7 @@ def failed_batch(
         ) from None
     found = {
         record["SequenceNumber"]: record
-        for record in _range(kinesis, stream_arn, shard_id, start, end, batch_size)
+        for record in read_range(kinesis, arns.stream_name(stream_arn), shard_id, start, end)
     }
     from_lake = 0
     if lake is not None and len(found) < batch_size:
@@ -162,7 +152,7 @@ def failed_batch(
     records = [
         found[sequence]
         for sequence in sorted(found, key=int)
-        if record_passes(consumer.filter_patterns, found[sequence])
+        if record_passes(consumer.mapping.patterns, found[sequence])
     ]
     return FailedBatch(
         message_id=message["MessageId"],
@@ -176,62 +166,6 @@ def failed_batch(
         records=records,
         from_lake=from_lake,
     )
-
-
-def _range(
-    kinesis: Any, stream_arn: str, shard_id: str, start: str, end: str, limit: int
-) -> list[dict[str, Any]]:
-    """The shard's records from `start` to `end` (inclusive) that are still on the stream."""
-    stream_name = stream_arn.split(":stream/", 1)[-1]
-    try:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream_name,
-            ShardId=shard_id,
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            StartingSequenceNumber=start,
-        )["ShardIterator"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] in (
-            "ResourceNotFoundException",
-            "InvalidArgumentException",
-        ):
-            return []  # the shard or the records are gone: all expired
-        raise
-    found: list[dict[str, Any]] = []
-    last = int(end)
-    while iterator:
-        page = kinesis.get_records(ShardIterator=iterator, Limit=PAGE_LIMIT)
-        for record in page["Records"]:
-            if int(record["SequenceNumber"]) > last:
-                return found
-            found.append(record)
-        if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
-            return found
-        iterator = page.get("NextShardIterator")
-    return found
-
-
-def redrive(
-    batch: FailedBatch,
-    invoke: Callable[[FailedBatch], tuple[Any, dict[str, Any] | None]],
-) -> tuple[bool, str]:
-    """Invoke the function once with the batch's records: `(succeeded, what happened)`.
-
-    `invoke(batch)` answers `(answer, error)`. Success is no function error and no
-    reported batch item failure.
-    """
-    if batch.missing:
-        return False, (
-            f"LOST: {batch.missing} of the batch's {batch.batch_size} records are neither on "
-            f"the stream nor in the lake ({batch.shard_id}, sequence numbers {batch.start} to "
-            f"{batch.end}); not redriven short, the message stays queued"
-        )
-    answer, error = invoke(batch)
-    if error:
-        return False, f"{error.get('errorType')}: {error.get('errorMessage')}"
-    if first_failed(batch.records, answer, None, reports_item_failures=True) is not None:
-        return False, f"the function reported failed records: {answer['batchItemFailures']}"
-    return True, f"redelivered {len(batch.records)} records"
 
 
 def _decoded(data: bytes) -> Any:

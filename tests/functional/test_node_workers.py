@@ -2,7 +2,7 @@
 runtime accepts, its context, environment, modules, errors, logs and timeout.
 
 Each function is a zip built here and run with the machine's `node` through
-`runner.Worker`, as the poller and `invoke --local` run a deployed function.
+`workers.Worker`, as the local AWS and `invoke --local` run a deployed function.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import zipfile
 
 import pytest
 
-from event_stream.tools.deployed import DeployedFunction
-from event_stream.tools.local import runner
-from event_stream.tools.local.runner import UnsupportedRuntime, Worker
+from event_stream.tools.lambda_model import workers
+from event_stream.tools.lambda_model.function import DeployedFunction
+from event_stream.tools.lambda_model.workers import UnsupportedRuntime, Worker
 
-pytestmark = pytest.mark.skipif(runner.node_major() is None, reason="no node on this machine")
+pytestmark = pytest.mark.skipif(workers.node_major() is None, reason="no node on this machine")
 
 COMMONJS = """
 const counter = { calls: 0 };
@@ -81,7 +81,11 @@ def node_function(
 
 
 def run(function: DeployedFunction, event=None):
-    return runner.run(function, {} if event is None else event, region="eu-west-1")
+    worker = Worker(function, region="eu-west-1")
+    try:
+        return worker.invoke({} if event is None else event)
+    finally:
+        worker.stop()
 
 
 def test_an_async_handler_gets_the_event_context_and_environment():
@@ -187,7 +191,7 @@ def test_a_warm_worker_keeps_the_module_loaded_between_invocations():
 
 
 def test_a_hung_handler_times_out_like_lambda(monkeypatch):
-    monkeypatch.setattr(runner, "INTERPRETER_START", 1)
+    monkeypatch.setattr(workers, "INTERPRETER_START", 1)
     assert run(node_function("index.hang", timeout=1)).error == {
         "errorType": "Sandbox.Timedout",
         "errorMessage": "Task timed out after 1 seconds",

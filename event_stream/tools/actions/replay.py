@@ -19,21 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from event_stream.lambda_src import event_envelope
-from event_stream.tools.lake_reader import as_record
-from event_stream.tools.local.event_filter import record_passes
-from event_stream.tools.local.kinesis_event import first_failed, iso_time, lambda_event
+from event_stream.tools.lambda_model.event_filter import record_passes
+from event_stream.tools.lambda_model.invocation import Invocation, describe_error
+from event_stream.tools.lambda_model.kinesis_event import first_failed, iso_time, lambda_event
+from event_stream.tools.lambda_model.mapping import EventSourceMapping
+from event_stream.tools.lambda_model.wire import KinesisRecord
+from event_stream.tools.readers.lake_reader import as_record
 
-Invoke = Callable[[dict[str, Any]], tuple[Any, dict[str, Any] | None]]
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """What a replay needs of the function's event source mapping."""
-
-    stream_arn: str
-    batch_size: int
-    report_item_failures: bool
-    filter_patterns: list[dict[str, Any]]
+Invoke = Callable[[Any], Invocation]
+Planned = dict[str, list[KinesisRecord]]  # shard id -> its records, in order
 
 
 @dataclass
@@ -47,23 +41,24 @@ class ShardOutcome:
 
 
 def plan(
-    lines: list[dict[str, Any]], mapping: Mapping, resume: dict[str, str] | None = None
-) -> dict[str, list[dict[str, Any]]]:
+    lines: list[dict[str, Any]], mapping: EventSourceMapping, resume: dict[str, str] | None = None
+) -> Planned:
     """The records to send, per shard, in order: those the mapping's filter lets through,
     from each shard's resume point on."""
     resume = resume or {}
-    shards: dict[str, list[dict[str, Any]]] = {}
+    shards: Planned = {}
+    patterns = mapping.patterns
     for line in lines:
         shard = line["kinesis"]["shardId"]
         if shard in resume and int(line["kinesis"]["sequenceNumber"]) < int(resume[shard]):
             continue
         record = as_record(line)
-        if record_passes(mapping.filter_patterns, record):
+        if record_passes(patterns, record):
             shards.setdefault(shard, []).append(record)
     return shards
 
 
-def dry_run(planned: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def dry_run(planned: Planned) -> dict[str, Any]:
     """What a replay would send: counts per type and per shard, first and last time."""
     records = [r for shard in planned.values() for r in shard]
     times = [r["ApproximateArrivalTimestamp"] for r in records]
@@ -77,8 +72,8 @@ def dry_run(planned: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def replay(
-    planned: dict[str, list[dict[str, Any]]],
-    mapping: Mapping,
+    planned: Planned,
+    mapping: EventSourceMapping,
     invoke: Invoke,
     *,
     region: str,
@@ -91,7 +86,7 @@ def replay(
         outcome = ShardOutcome(shard_id)
         for start in range(0, len(records), mapping.batch_size):
             batch = records[start : start + mapping.batch_size]
-            answer, error = invoke(
+            invocation = invoke(
                 lambda_event(
                     batch,
                     shard_id=shard_id,
@@ -101,20 +96,20 @@ def replay(
                 )
             )
             failed_at = first_failed(
-                batch, answer, error, reports_item_failures=mapping.report_item_failures
+                batch, invocation, reports_item_failures=mapping.report_item_failures
             )
             outcome.sent += len(batch) if failed_at is None else failed_at
             progress(len(batch) if failed_at is None else failed_at)
             if failed_at is not None:
                 outcome.stopped_at = batch[failed_at]["SequenceNumber"]
-                outcome.reason = _why(answer, error)
+                outcome.reason = _why(invocation)
                 break
         outcomes.append(outcome)
     return outcomes
 
 
-def _why(answer: Any, error: dict[str, Any] | None) -> str:
+def _why(invocation: Invocation) -> str:
     """Why a batch stopped its shard, in one phrase."""
-    if error:
-        return f"function error {error.get('errorType')}: {error.get('errorMessage')}"
-    return f"the function reported failed records: {answer.get('batchItemFailures')}"
+    if invocation.error:
+        return f"function error {describe_error(invocation.error)}"
+    return f"the function reported failed records: {invocation.answer.get('batchItemFailures')}"

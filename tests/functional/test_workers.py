@@ -1,4 +1,5 @@
-"""Running deployed code here: answers, errors, logs and timeouts as Lambda reports them."""
+"""A Python function's execution environment here: answers, errors, logs and timeouts as
+Lambda reports them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import zipfile
 
 import pytest
 
-from event_stream.tools.deployed import DeployedFunction
-from event_stream.tools.local import runner as local_invoke
+from event_stream.tools.lambda_model import workers
+from event_stream.tools.lambda_model.function import DeployedFunction
+from event_stream.tools.lambda_model.invocation import Invocation
 
 CODE = """
 import logging, os, time
@@ -56,8 +58,17 @@ def function(handler: str, timeout: int = 3) -> DeployedFunction:
     )
 
 
+def run_once(function: DeployedFunction, event, *, region: str) -> Invocation:
+    """One invocation in a fresh execution environment, then the environment is gone."""
+    worker = workers.Worker(function, region=region)
+    try:
+        return worker.invoke(event)
+    finally:
+        worker.stop()
+
+
 def test_answer_comes_from_the_zip_with_its_environment_and_context():
-    invocation = local_invoke.run(function("echo"), {"type": "t"}, region="us-east-1")
+    invocation = run_once(function("echo"), {"type": "t"}, region="us-east-1")
     assert invocation.error is None
     assert invocation.answer == {
         "event": {"type": "t"},
@@ -69,18 +80,18 @@ def test_answer_comes_from_the_zip_with_its_environment_and_context():
 def test_the_code_gets_the_region_it_runs_in_as_lambda_sets_it(monkeypatch):
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
-    invocation = local_invoke.run(function("region"), {}, region="eu-west-1")
+    invocation = run_once(function("region"), {}, region="eu-west-1")
     assert invocation.answer == {"boto3": "eu-west-1", "AWS_REGION": "eu-west-1"}
 
 
 def test_log_lines_are_lambda_json_with_extras():
-    invocation = local_invoke.run(function("echo"), {"type": "t"}, region="us-east-1")
+    invocation = run_once(function("echo"), {"type": "t"}, region="us-east-1")
     (line,) = [json.loads(x) for x in invocation.log_lines if '"echoing"' in x]
     assert line["level"] == "INFO" and line["event"] == {"type": "t"} and line["requestId"]
 
 
 def test_exception_is_reported_as_lambda_reports_it():
-    invocation = local_invoke.run(function("fail"), {}, region="us-east-1")
+    invocation = run_once(function("fail"), {}, region="us-east-1")
     assert invocation.error == {
         "errorType": "ValueError",
         "errorMessage": "type: required, must be a non-empty string",
@@ -89,8 +100,8 @@ def test_exception_is_reported_as_lambda_reports_it():
 
 
 def test_a_hung_function_times_out_like_lambda(monkeypatch):
-    monkeypatch.setattr(local_invoke, "INTERPRETER_START", 1)
-    invocation = local_invoke.run(function("hang", timeout=1), {}, region="us-east-1")
+    monkeypatch.setattr(workers, "INTERPRETER_START", 1)
+    invocation = run_once(function("hang", timeout=1), {}, region="us-east-1")
     assert invocation.error == {
         "errorType": "Sandbox.Timedout",
         "errorMessage": "Task timed out after 1 seconds",
@@ -103,7 +114,7 @@ def test_a_wrong_handler_setting_is_an_error_not_a_crash(handler):
     fn = DeployedFunction(
         **{**fn.__dict__, "handler": f"fake_handler.{handler}" if "." not in handler else handler}
     )
-    invocation = local_invoke.run(fn, {}, region="us-east-1")
+    invocation = run_once(fn, {}, region="us-east-1")
     assert invocation.answer is None and invocation.error["errorType"] in (
         "AttributeError",
         "ModuleNotFoundError",
@@ -111,7 +122,7 @@ def test_a_wrong_handler_setting_is_an_error_not_a_crash(handler):
 
 
 def test_a_warm_worker_keeps_the_module_loaded_between_invocations():
-    worker = local_invoke.Worker(function("count"), region="us-east-1")
+    worker = workers.Worker(function("count"), region="us-east-1")
     try:
         answers = [worker.invoke({"n": n}).answer for n in range(3)]
     finally:
@@ -120,7 +131,7 @@ def test_a_warm_worker_keeps_the_module_loaded_between_invocations():
 
 
 def test_prints_are_log_lines_of_their_own_invocation():
-    worker = local_invoke.Worker(function("count"), region="us-east-1")
+    worker = workers.Worker(function("count"), region="us-east-1")
     try:
         first, second = worker.invoke({}), worker.invoke({})
     finally:
@@ -129,14 +140,14 @@ def test_prints_are_log_lines_of_their_own_invocation():
 
 
 def test_a_timed_out_worker_is_gone_and_a_new_one_starts_cold(monkeypatch):
-    monkeypatch.setattr(local_invoke, "INTERPRETER_START", 1)
-    worker = local_invoke.Worker(function("hang", timeout=1), region="us-east-1")
+    monkeypatch.setattr(workers, "INTERPRETER_START", 1)
+    worker = workers.Worker(function("hang", timeout=1), region="us-east-1")
     assert worker.invoke({}).error["errorType"] == "Sandbox.Timedout"
     assert not worker.alive
 
 
 def test_an_interpreter_that_exits_is_a_runtime_exit_error():
-    worker = local_invoke.Worker(function("crash"), region="us-east-1")
+    worker = workers.Worker(function("crash"), region="us-east-1")
     invocation = worker.invoke({})
     assert invocation.error["errorType"] == "Runtime.ExitError" and not worker.alive
     worker.stop()

@@ -16,8 +16,9 @@ from moto import mock_aws
 
 from event_stream.lake import lake_prefixes
 from event_stream.lambda_src import lake_transformer
-from event_stream.tools.local.lake_poller import DeliveryRunner, DeliverySettings, evaluate_prefix
-from event_stream.tools.local.runner import Invocation
+from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.local.firehose_delivery import DeliverySettings, DeliveryStream
+from event_stream.tools.local.firehose_records import evaluate_prefix
 
 STREAM = "dev-cncb-event-stream-s1"
 BUCKET = "lake-bucket"
@@ -60,7 +61,7 @@ def put(kinesis, *datas: bytes) -> None:
 
 def delivery(
     kinesis, s3, invoke, interval: int = 60, size_mib: int = 5
-) -> tuple[DeliveryRunner, Clock]:
+) -> tuple[DeliveryStream, Clock]:
     stream_arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"][
         "StreamARN"
     ]
@@ -96,7 +97,7 @@ def delivery(
     description = firehose.describe_delivery_stream(DeliveryStreamName="dev-cncb-event-stream-lake")
     settings = DeliverySettings.from_api(description["DeliveryStreamDescription"])
     clock = Clock()
-    return DeliveryRunner(settings, kinesis, s3, invoke, clock=clock), clock
+    return DeliveryStream(settings, kinesis, s3, invoke, clock=clock), clock
 
 
 def transformer(calls=None):

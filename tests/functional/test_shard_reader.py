@@ -1,4 +1,5 @@
-"""tail's reader: every record present when it starts, on moto and on Kinesis' semantics."""
+"""The shard reader: every record present when it starts, shards in resharding order, the
+read limit; on moto and on Kinesis' semantics."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.tools import stream_reader
+from event_stream.tools.readers import shard_reader
 from tests.functional.streams import STREAM
 
 
@@ -70,7 +71,7 @@ class FakeKinesis:
         return page
 
     def read(self, **kwargs):
-        return stream_reader.read(self, "s", sleep=self.sleep, clock=self.clock, **kwargs)
+        return shard_reader.read_envelopes(self, "s", sleep=self.sleep, clock=self.clock, **kwargs)
 
 
 def test_empty_pages_while_behind_do_not_end_the_shard():
@@ -104,7 +105,7 @@ def test_each_shard_is_read_at_most_five_times_a_second():
     for shard in ("a", "b"):
         times = [t for s, t in kinesis.calls if s == shard]
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-        assert min(gaps) >= stream_reader.READ_INTERVAL - 1e-9
+        assert min(gaps) >= shard_reader.READ_INTERVAL - 1e-9
 
 
 def test_follow_polls_a_caught_up_shard_once_a_second():
@@ -112,7 +113,7 @@ def test_follow_polls_a_caught_up_shard_once_a_second():
     read = kinesis.read(follow=True)
     assert [next(read)[1]["id"], next(read)[1]["id"]] == ["1", "2"]
     times = [t for _, t in kinesis.calls]
-    assert times[2] - times[1] == stream_reader.IDLE_INTERVAL
+    assert times[2] - times[1] == shard_reader.IDLE_INTERVAL
 
 
 @pytest.fixture
@@ -131,19 +132,19 @@ def test_records_written_within_one_millisecond_are_all_read(moto_kinesis):
             StreamName=STREAM,
             Records=[{"PartitionKey": "k", "Data": envelope(n)} for n in range(first, first + 500)],
         )
-    assert ids(stream_reader.read(moto_kinesis, STREAM, sleep=no_sleep)) == [
+    assert ids(shard_reader.read_envelopes(moto_kinesis, STREAM, sleep=no_sleep)) == [
         str(n) for n in range(3001)
     ]
 
 
 def test_a_shard_longer_than_one_page_is_read_to_its_end(moto_kinesis, monkeypatch):
-    monkeypatch.setattr(stream_reader, "PAGE_LIMIT", 700)
+    monkeypatch.setattr(shard_reader, "PAGE_LIMIT", 700)
     for first in range(0, 2000, 500):
         moto_kinesis.put_records(
             StreamName=STREAM,
             Records=[{"PartitionKey": "k", "Data": envelope(n)} for n in range(first, first + 500)],
         )
-    assert len(ids(stream_reader.read(moto_kinesis, STREAM, sleep=no_sleep))) == 2000
+    assert len(ids(shard_reader.read_envelopes(moto_kinesis, STREAM, sleep=no_sleep))) == 2000
 
 
 def test_every_shard_is_read(aws_credentials):
@@ -152,7 +153,7 @@ def test_every_shard_is_read(aws_credentials):
         client.create_stream(StreamName="four", ShardCount=4)
         for i in range(200):
             client.put_record(StreamName="four", PartitionKey=f"k{i}", Data=envelope(i, f"k{i}"))
-        read = list(stream_reader.read(client, "four", sleep=no_sleep))
+        read = list(shard_reader.read_envelopes(client, "four", sleep=no_sleep))
     assert len({shard for shard, _ in read}) == 4
     assert sorted(int(e["id"]) for _, e in read) == list(range(200))
 
@@ -170,11 +171,33 @@ def test_follow_prints_records_written_later_until_interrupted(moto_kinesis):
 
     seen = []
     with pytest.raises(KeyboardInterrupt):
-        for _, record in stream_reader.read(moto_kinesis, STREAM, follow=True, sleep=sleep):
+        for _, record in shard_reader.read_envelopes(
+            moto_kinesis, STREAM, follow=True, sleep=sleep
+        ):
             seen.append(record["id"])
     assert seen == ["1", "2"]
 
 
 def test_a_record_that_is_not_an_envelope_comes_back_as_bytes(moto_kinesis):
     moto_kinesis.put_record(StreamName=STREAM, PartitionKey="k", Data=b"not json")
-    assert [r for _, r in stream_reader.read(moto_kinesis, STREAM, sleep=no_sleep)] == [b"not json"]
+    assert [r for _, r in shard_reader.read_envelopes(moto_kinesis, STREAM, sleep=no_sleep)] == [
+        b"not json"
+    ]
+
+
+def test_a_range_is_the_records_from_first_to_last_inclusive(moto_kinesis):
+    for n in range(5):
+        moto_kinesis.put_record(StreamName=STREAM, PartitionKey="k", Data=envelope(n))
+    every = [r for _, r in shard_reader.read_stream(moto_kinesis, STREAM, sleep=no_sleep)]
+    found = shard_reader.read_range(
+        moto_kinesis,
+        STREAM,
+        "shardId-000000000000",
+        every[1]["SequenceNumber"],
+        every[3]["SequenceNumber"],
+    )
+    assert [r["Data"] for r in found] == [envelope(n) for n in (1, 2, 3)]
+
+
+def test_a_range_of_a_shard_the_stream_no_longer_has_is_empty(moto_kinesis):
+    assert shard_reader.read_range(moto_kinesis, STREAM, "shardId-000000000009", "1", "2") == []

@@ -1,5 +1,5 @@
-"""The local AWS's Firehose: delivery streams with a Kinesis source, delivered to S3 as
-Firehose delivers them. moto stores such a delivery stream but never reads its source.
+"""One delivery stream of the local Firehose: a Kinesis source delivered to S3 as Firehose
+delivers it. moto stores such a delivery stream but never reads its source.
 
 Each rule names its source in the Amazon Data Firehose developer guide:
 - reading starts at the LATEST position of the stream when the delivery stream is created,
@@ -31,50 +31,28 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from event_stream.tools.local.kinesis_event import epoch_seconds
-from event_stream.tools.local.runner import Invocation
-from event_stream.tools.stream_reader import IDLE_INTERVAL, PAGE_LIMIT, list_shards
+from event_stream.tools import arns
+from event_stream.tools.lambda_model.invocation import Invocation, describe_error
+from event_stream.tools.lambda_model.wire import DeliveryStatus, FirehoseEvent
+from event_stream.tools.local.firehose_records import (
+    Buffered,
+    chunks,
+    evaluate_prefix,
+    firehose_record,
+)
+from event_stream.tools.readers.shard_reader import ShardCursor, cursors
 
-DISCOVERY_INTERVAL = 1.0
-STATUS_FILE = "lake.json"  # beside the event source poller's status, for `local status`
 DEFAULT_RETRIES = 3
 PROCESSOR_BATCH_BYTES = 1024 * 1024  # a Lambda processor's default BufferSizeInMBs
-_JAVA_TIME = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
 
-Invoke = Callable[[str, dict[str, Any]], Invocation]
-
-
-def evaluate_prefix(prefix: str, oldest: datetime, error_type: str = "") -> str:
-    """A Firehose S3 prefix with its expressions evaluated (UTC), or the default one."""
-    if not prefix:
-        return oldest.strftime("%Y/%m/%d/%H/")
-
-    def timestamp(match: re.Match[str]) -> str:
-        java = match[1]
-        return oldest.strftime(re.sub("yyyy|MM|dd|HH|mm|ss", lambda m: _JAVA_TIME[m[0]], java))
-
-    evaluated = re.sub(r"!\{timestamp:([^}]*)\}", timestamp, prefix)
-    evaluated = evaluated.replace("!{firehose:error-output-type}", error_type)
-    return evaluated.replace("!{firehose:random-string}", uuid.uuid4().hex[:11])
-
-
-@dataclass
-class _Shard:
-    shard_id: str
-    iterator: str | None = None
-    closed: bool = False
-    next_read: float = 0.0
-    behind_millis: int = 0
+Invoke = Callable[[str, Any], Invocation]  # (function ARN, event)
 
 
 @dataclass
@@ -114,7 +92,7 @@ class DeliverySettings:
             version=str(description.get("VersionId") or "1"),
             stream_arn=source["KinesisStreamARN"],
             created=created if isinstance(created, datetime) else datetime.now(UTC),
-            bucket=s3["BucketARN"].rsplit(":", 1)[-1],
+            bucket=arns.resource_name(s3["BucketARN"]),
             prefix=s3.get("Prefix") or "",
             error_prefix=s3.get("ErrorOutputPrefix") or "",
             gzip=s3.get("CompressionFormat") == "GZIP",
@@ -126,17 +104,11 @@ class DeliverySettings:
 
     @property
     def stream_name(self) -> str:
-        return self.stream_arn.split(":stream/", 1)[-1]
+        return arns.stream_name(self.stream_arn)
 
 
 @dataclass
-class _Buffered:
-    shard_id: str
-    record: dict[str, Any]
-
-
-@dataclass
-class DeliveryRunner:
+class DeliveryStream:
     """One delivery stream: read its shards, buffer, transform, write objects."""
 
     settings: DeliverySettings
@@ -144,8 +116,8 @@ class DeliveryRunner:
     s3: Any
     invoke: Invoke
     clock: Callable[[], float] = time.monotonic
-    shards: dict[str, _Shard] = field(default_factory=dict)
-    buffer: list[_Buffered] = field(default_factory=list)
+    shards: dict[str, ShardCursor] = field(default_factory=dict)
+    buffer: list[Buffered] = field(default_factory=list)
     buffered_bytes: int = 0
     first_buffered_at: float | None = None
     written: int = 0
@@ -154,39 +126,29 @@ class DeliveryRunner:
     def step(self) -> None:
         """Read the shards that are due, then flush the buffer if its hints say so."""
         if not self.shards:
-            self._discover()
+            self.shards = {
+                cursor.shard_id: cursor
+                for cursor in cursors(
+                    self.kinesis, self.settings.stream_name, self._start, clock=self.clock
+                )
+            }
         now = self.clock()
-        for shard in self.shards.values():
-            if not shard.closed and now >= shard.next_read:
-                self._read(shard)
-                shard.next_read = now + IDLE_INTERVAL  # GetRecords once a second per shard
+        for cursor in self.shards.values():
+            if not cursor.closed and now >= cursor.next_read(busy=False):  # once a second
+                for record in cursor.read():
+                    if not self.buffer:
+                        self.first_buffered_at = self.clock()
+                    self.buffer.append(Buffered(cursor.shard_id, record))
+                    self.buffered_bytes += len(record["Data"])
         if self.buffer and (
             self.buffered_bytes >= self.settings.size_bytes
             or self.clock() - (self.first_buffered_at or now) >= self.settings.interval
         ):
             self.flush()
 
-    def _discover(self) -> None:
-        for shard in list_shards(self.kinesis, self.settings.stream_name):
-            self.shards.setdefault(shard["ShardId"], _Shard(shard["ShardId"]))
-
-    def _read(self, shard: _Shard) -> None:
-        if shard.iterator is None:
-            shard.iterator = self.kinesis.get_shard_iterator(
-                StreamName=self.settings.stream_name,
-                ShardId=shard.shard_id,
-                ShardIteratorType="AT_TIMESTAMP",  # LATEST as of the delivery stream's creation
-                Timestamp=self.settings.created,
-            )["ShardIterator"]
-        page = self.kinesis.get_records(ShardIterator=shard.iterator, Limit=PAGE_LIMIT)
-        shard.behind_millis = int(page.get("MillisBehindLatest", 0))
-        for record in page["Records"]:
-            if not self.buffer:
-                self.first_buffered_at = self.clock()
-            self.buffer.append(_Buffered(shard.shard_id, record))
-            self.buffered_bytes += len(record["Data"])
-        shard.iterator = page.get("NextShardIterator")
-        shard.closed = shard.iterator is None
+    def _start(self, shard_id: str) -> dict[str, Any]:
+        # LATEST as of the delivery stream's creation.
+        return {"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": self.settings.created}
 
     def flush(self) -> None:
         """Transform what is buffered and write it: the lake's object, and the errors'."""
@@ -194,7 +156,7 @@ class DeliveryRunner:
         self.buffered_bytes, self.first_buffered_at = 0, None
         delivered: list[tuple[datetime, bytes]] = []
         failed: list[tuple[datetime, dict[str, Any]]] = []
-        for chunk in _chunks(buffered, PROCESSOR_BATCH_BYTES):
+        for chunk in chunks(buffered, PROCESSOR_BATCH_BYTES):
             outcome, errors = self._transform(chunk)
             delivered += outcome
             failed += errors
@@ -205,18 +167,18 @@ class DeliveryRunner:
             self._write(self.settings.error_prefix, lines, error_type="processing-failed")
 
     def _transform(
-        self, chunk: list[_Buffered]
+        self, chunk: list[Buffered]
     ) -> tuple[list[tuple[datetime, bytes]], list[tuple[datetime, dict[str, Any]]]]:
-        arrivals = [_arrival(b.record) for b in chunk]
+        arrivals = [b.arrival for b in chunk]
         if not self.settings.processor_arn:
             return [(at, b.record["Data"]) for at, b in zip(arrivals, chunk, strict=True)], []
-        ids = [f"{b.shard_id}:{b.record['SequenceNumber']}" for b in chunk]
-        event = {
+        ids = [b.record_id for b in chunk]
+        event: FirehoseEvent = {
             "invocationId": str(uuid.uuid4()),
             "deliveryStreamArn": f"deliverystream/{self.settings.name}",
             "sourceKinesisStreamArn": self.settings.stream_arn,
-            "region": self.settings.stream_arn.split(":")[3],
-            "records": [_firehose_record(i, b) for i, b in zip(ids, chunk, strict=True)],
+            "region": arns.region(self.settings.stream_arn),
+            "records": [firehose_record(b) for b in chunk],
         }
         attempts, invocation = 0, None
         while attempts <= self.settings.retries:
@@ -241,7 +203,7 @@ class DeliveryRunner:
 
     def _error_record(
         self,
-        buffered: _Buffered,
+        buffered: Buffered,
         at: datetime,
         attempts: int,
         invocation: Invocation | None,
@@ -284,7 +246,7 @@ class DeliveryRunner:
         )
         self.written += 1
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> DeliveryStatus:
         """Where this delivery stream stands, for `local status`."""
         return {
             "name": self.settings.name,
@@ -303,105 +265,4 @@ class DeliveryRunner:
     def _describe(invocation: Invocation | None) -> str:
         if invocation is None or not invocation.error:
             return ""
-        return f"{invocation.error.get('errorType')}: {invocation.error.get('errorMessage')}"
-
-
-def _arrival(record: dict[str, Any]) -> datetime:
-    return datetime.fromtimestamp(epoch_seconds(record["ApproximateArrivalTimestamp"]), tz=UTC)
-
-
-def _firehose_record(record_id: str, buffered: _Buffered) -> dict[str, Any]:
-    record = buffered.record
-    arrival_ms = round(epoch_seconds(record["ApproximateArrivalTimestamp"]) * 1000)
-    return {
-        "recordId": record_id,
-        "approximateArrivalTimestamp": arrival_ms,
-        "data": base64.b64encode(record["Data"]).decode("ascii"),
-        "kinesisRecordMetadata": {
-            "sequenceNumber": record["SequenceNumber"],
-            "subsequenceNumber": 0,
-            "partitionKey": record["PartitionKey"],
-            "shardId": buffered.shard_id,
-            "approximateArrivalTimestamp": arrival_ms,
-        },
-    }
-
-
-def _chunks(buffered: list[_Buffered], limit: int) -> list[list[_Buffered]]:
-    chunks: list[list[_Buffered]] = []
-    size = 0
-    for item in buffered:
-        if not chunks or size + len(item.record["Data"]) > limit:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(item)
-        size += len(item.record["Data"])
-    return chunks
-
-
-class LakePoller:
-    """Finds the local AWS's Kinesis-sourced delivery streams and delivers them."""
-
-    def __init__(self, client: Callable[[str], Any], invoke: Invoke, state_dir: Path) -> None:
-        self.client = client
-        self.invoke = invoke
-        self.state_dir = state_dir
-        self.runners: dict[str, DeliveryRunner] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lake-poller", daemon=True)
-
-    def start(self) -> LakePoller:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        firehose, kinesis, s3 = (self.client(s) for s in ("firehose", "kinesis", "s3"))
-        last_discovery = 0.0
-        while not self._stop.is_set():
-            try:
-                if time.monotonic() - last_discovery >= DISCOVERY_INTERVAL:
-                    self._write_status()  # once a second is what `local status` needs
-                    self.discover(firehose, kinesis, s3)
-                    last_discovery = time.monotonic()
-                for runner in list(self.runners.values()):
-                    runner.step()
-            except Exception as error:  # the emulator must outlive a bad moment
-                for runner in self.runners.values():
-                    runner.problem = f"{type(error).__name__}: {error}"
-            self._stop.wait(0.2)
-
-    def _write_status(self) -> None:
-        path = self.state_dir / STATUS_FILE
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps([r.status() for r in list(self.runners.values())]))
-        temporary.replace(path)
-
-    def discover(self, firehose: Any, kinesis: Any, s3: Any) -> None:
-        """Start and stop runners to match the delivery streams there are now."""
-        names = firehose.list_delivery_streams(Limit=10_000)["DeliveryStreamNames"]
-        for name in names:
-            description = firehose.describe_delivery_stream(DeliveryStreamName=name)[
-                "DeliveryStreamDescription"
-            ]
-            settings = DeliverySettings.from_api(description)
-            known = self.runners.get(name)
-            if settings is None or (known and known.settings == settings):
-                continue
-            if known and known.buffer:
-                known.flush()  # a changed configuration: what was read is delivered first
-            self.runners[name] = DeliveryRunner(settings, kinesis, s3, self.invoke)
-        for name in set(self.runners) - set(names):
-            self.runners.pop(name)
-
-
-def read_status(state_dir: Path) -> list[dict[str, Any]]:
-    """What the lake poller last wrote (no file: no delivery streams yet)."""
-    try:
-        return json.loads((state_dir / STATUS_FILE).read_text())
-    except (OSError, ValueError):
-        return []
+        return describe_error(invocation.error)

@@ -13,6 +13,8 @@ from botocore.exceptions import ClientError
 
 from event_stream.config import DEFAULT_SERVICE, stack_name
 from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model.function import DeployedFunction
+from event_stream.tools.lambda_model.mapping import EventSourceMapping
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"  # the CDK's default bootstrap qualifier
 
@@ -75,23 +77,6 @@ def output(stack: DeployedStack, key: str) -> str:
         ) from None
 
 
-@dataclass(frozen=True)
-class DeployedFunction:
-    """A function's configuration and the exact code zip it runs."""
-
-    name: str
-    handler: str
-    environment: dict[str, str]
-    log_group: str
-    log_level: str
-    timeout: int
-    code_zip: bytes
-    runtime: str = "python3.14"
-    arn: str = ""
-    memory_size: int = 128
-    log_format: str = "JSON"
-
-
 def fetch_function(
     lambda_client: Any, function_name: str, *, bootstrap: tuple[Any, str, str] | None = None
 ) -> DeployedFunction:
@@ -114,17 +99,25 @@ def fetch_function(
     digest = base64.b64encode(hashlib.sha256(code).digest()).decode()
     if digest != config["CodeSha256"]:
         raise UserError(f"the code downloaded for {function_name} does not match its CodeSha256")
-    logging_config = config.get("LoggingConfig") or {}
-    return DeployedFunction(
-        name=function_name,
-        handler=config["Handler"],
-        environment=config.get("Environment", {}).get("Variables", {}),
-        log_group=logging_config.get("LogGroup") or f"/aws/lambda/{function_name}",
-        log_level=logging_config.get("ApplicationLogLevel") or "INFO",
-        timeout=int(config.get("Timeout", 3)),
-        code_zip=code,
-        runtime=config.get("Runtime") or "",
-        arn=config.get("FunctionArn", ""),
-        memory_size=int(config.get("MemorySize", 128)),
-        log_format=logging_config.get("LogFormat") or "Text",
-    )
+    return DeployedFunction.from_configuration(config, code)
+
+
+def mappings_of(
+    lambda_client: Any, function_name: str, stream_arn: str | None = None
+) -> list[EventSourceMapping]:
+    """The function's event source mappings (on `stream_arn` only, if given), or
+    `UserError` when there is no such function."""
+    try:
+        pages = lambda_client.get_paginator("list_event_source_mappings").paginate(
+            FunctionName=function_name
+        )
+        found = [
+            EventSourceMapping.from_api(mapping)
+            for page in pages
+            for mapping in page["EventSourceMappings"]
+        ]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise UserError(f"there is no function {function_name}") from None
+        raise
+    return [m for m in found if stream_arn is None or m.stream_arn == stream_arn]

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from event_stream.lambda_src.publisher import Publisher
+from event_stream.tools.actions.publish_file import publish
 from event_stream.tools.errors import UserError
-from event_stream.tools.replay import read_events, replay
+from event_stream.tools.readers.event_file import read_events
 from tests.conftest import load_fixture
 from tests.functional.streams import STREAM, records_on
 
@@ -22,7 +23,7 @@ def jsonl(tmp_path, lines):
 
 
 def run(kinesis, events, **kwargs):
-    return replay(
+    return publish(
         events,
         Publisher(kinesis, STREAM),
         region="us-east-1",
@@ -113,7 +114,7 @@ def test_failed_events_come_back_with_their_ids_for_a_safe_retry(kinesis, tmp_pa
     ThrottleEntries(share=1.0).attach(kinesis)
     path = jsonl(tmp_path, [json.dumps({"type": "t", "n": i}) for i in range(3)])
     put = Publisher(kinesis, STREAM, sleep=lambda seconds: None, max_attempts=2)
-    summary = replay(read_events(path), put, region="us-east-1", max_record_bytes=1024 * 1024)
+    summary = publish(read_events(path), put, region="us-east-1", max_record_bytes=1024 * 1024)
     assert summary.sent == 0 and [e["n"] for e in summary.failed] == [0, 1, 2]
     # Replayed again, the same envelopes keep their ids (the caller's ids are kept).
     retry = jsonl(tmp_path, [json.dumps(e) for e in summary.failed])

@@ -1,60 +1,37 @@
-"""The poller's side of a mapping: where discarded batches go, and what it finds."""
+"""The mapping poller: what it finds on the local Lambda API, and what it says of it."""
 
 from __future__ import annotations
-
-import json
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.tools.local.event_source_poller import Poller, read_status
+from event_stream.tools.local import status
+from event_stream.tools.local.invoker import Invoker
+from event_stream.tools.local.mapping_poller import MappingPoller
 
-RECORD = {"KinesisBatchInfo": {"shardId": "shardId-000000000000", "batchSize": 1}}
+
+def client(service: str):
+    return boto3.client(service, region_name="us-east-1")
 
 
 @pytest.fixture
-def poller(aws_credentials, tmp_path, monkeypatch):
+def poller(aws_credentials, tmp_path):
     with mock_aws():
-        poller = Poller(
-            "http://localhost:1", account="123456789012", region="us-east-1", state_dir=tmp_path
-        )
-        monkeypatch.setattr(
-            poller, "client", lambda service: boto3.client(service, region_name="us-east-1")
-        )
+        invoker = Invoker(client, region="us-east-1", bootstrap=("123456789012", "us-east-1"))
+        poller = MappingPoller(client, invoker, region="us-east-1", state_dir=tmp_path)
         yield poller
+        poller.stop()
+        invoker.stop()
 
 
-def test_an_sqs_destination_gets_the_on_failure_record(poller):
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    url = sqs.create_queue(QueueName="consumer-dlq")["QueueUrl"]
-    poller._send_to_destination("arn:aws:sqs:us-east-1:123456789012:consumer-dlq", RECORD)
-    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
-    assert json.loads(message["Body"]) == RECORD
-
-
-def test_an_sns_destination_gets_the_on_failure_record(poller):
-    sns = boto3.client("sns", region_name="us-east-1")
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    topic = sns.create_topic(Name="consumer-failures")["TopicArn"]
-    url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(
-        TopicArn=topic,
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    poller._send_to_destination(topic, RECORD)
-    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
-    assert json.loads(message["Body"]) == RECORD
+def read_status(state_dir):
+    return status.read(state_dir, status.MAPPINGS_FILE)
 
 
 def test_with_no_mappings_the_status_says_so(poller, tmp_path):
-    poller.discover(boto3.client("lambda", region_name="us-east-1"))
-    poller._write_status()
+    poller.discover()
+    poller.write_status()
     assert read_status(tmp_path)["mappings"] == []
 
 
@@ -63,7 +40,7 @@ def _mapped_function(runtime: str) -> None:
     import io
     import zipfile
 
-    from event_stream.tools.deployed import bootstrap_bucket
+    from event_stream.tools.readers.deployed import bootstrap_bucket
 
     bucket = bootstrap_bucket("123456789012", "us-east-1")
     s3 = boto3.client("s3", region_name="us-east-1")
@@ -94,14 +71,13 @@ def _mapped_function(runtime: str) -> None:
 
 def test_a_runtime_that_cannot_run_here_pauses_its_mapping_and_says_why(poller, tmp_path):
     _mapped_function("java21")
-    lambda_ = boto3.client("lambda", region_name="us-east-1")
-    poller.discover(lambda_)
-    poller.discover(lambda_)  # seen again: still paused, said once
-    poller._write_status()
+    poller.discover()
+    poller.discover()  # seen again: still paused, said once
+    poller.write_status()
     (mapping,) = read_status(tmp_path)["mappings"]
     assert mapping["state"].startswith("Paused: java-consumer: the local AWS cannot run runtime")
     assert "java21" in mapping["state"] and "python3.x" in mapping["state"]
-    assert poller.runners == {}
+    assert poller.workers == {}
     events = boto3.client("logs", region_name="us-east-1").filter_log_events(
         logGroupName="/aws/lambda/java-consumer"
     )["events"]

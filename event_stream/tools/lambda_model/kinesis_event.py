@@ -1,8 +1,10 @@
-"""Kinesis records as Lambda delivers them: the event of a Kinesis event source mapping.
+"""Kinesis records as Lambda delivers them: the event of a Kinesis event source mapping,
+how Lambda reads the function's answer, and the on-failure record.
 
-Used wherever the tools stand in for Lambda (`dlq --redrive`, the local AWS's poller), so
-the function sees exactly what Lambda would send it and the on-failure destination gets
-what Lambda would send it (the "Using AWS Lambda with Amazon Kinesis" page's examples).
+Used wherever the tools stand in for Lambda (the local AWS's mappings, `dlq --redrive`,
+replay), so the function sees exactly what Lambda would send it and the on-failure
+destination gets what Lambda would send it (the "Using AWS Lambda with Amazon Kinesis"
+page's examples).
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ import base64
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+
+from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.lambda_model.wire import KinesisEvent, KinesisRecord, OnFailureRecord
 
 
 def lambda_event(
-    records: list[dict[str, Any]],
+    records: list[KinesisRecord],
     *,
     shard_id: str,
     stream_arn: str,
     region: str,
     role_arn: str,
-) -> dict[str, Any]:
+) -> KinesisEvent:
     """`{"Records": [...]}` for records as GetRecords answers them (boto3 shapes)."""
     return {
         "Records": [
@@ -49,13 +53,9 @@ def lambda_event(
 
 
 def first_failed(
-    records: list[dict[str, Any]],
-    answer: Any,
-    error: dict[str, Any] | None,
-    *,
-    reports_item_failures: bool,
+    records: list[KinesisRecord], invocation: Invocation, *, reports_item_failures: bool
 ) -> int | None:
-    """Where Lambda would retry a Kinesis batch from, given the function's answer: None when
+    """Where Lambda would retry a Kinesis batch from, given the invocation: None when
     it succeeded, else the index of the first record to retry ("Configuring partial batch
     response with Kinesis Data Streams and Lambda", and LocalStack's recordings of real AWS).
 
@@ -63,8 +63,9 @@ def first_failed(
     sequence number is the checkpoint; an empty, null, missing or unknown `itemIdentifier`
     fails the whole batch; no answer, `[]`, `{}` or an empty `batchItemFailures` is success.
     Without it, the answer is ignored."""
-    if error:
+    if invocation.error:
         return 0
+    answer = invocation.answer
     if not reports_item_failures or not isinstance(answer, dict):
         return None
     failures = answer.get("batchItemFailures")
@@ -84,7 +85,7 @@ def epoch_seconds(moment: datetime | float) -> float:
 
 
 def on_failure_record(
-    records: list[dict[str, Any]],
+    records: list[KinesisRecord],
     *,
     shard_id: str,
     stream_arn: str,
@@ -92,7 +93,7 @@ def on_failure_record(
     condition: str,
     invoke_count: int,
     function_error: str | None = None,
-) -> dict[str, Any]:
+) -> OnFailureRecord:
     """What Lambda sends an on-failure destination for a discarded Kinesis batch: where the
     batch was, not its records ("Retain discarded batch records for a Kinesis Data Streams
     event source"). `condition`: RetryAttemptsExhausted or RecordAgeExceeded.
@@ -102,7 +103,7 @@ def on_failure_record(
     RetryAttemptsExhausted carries `responseContext`, whose `functionError` is "Unhandled"
     after a function error and null after a partial batch response; RecordAgeExceeded has no
     `responseContext`, however often the records were invoked."""
-    record: dict[str, Any] = {
+    record: OnFailureRecord = {
         "requestContext": {
             "requestId": str(uuid.uuid4()),
             "functionArn": function_arn,

@@ -1,15 +1,15 @@
-"""Run a deployed function's code here, against the stage's AWS (`invoke --local`, the
-local AWS's invokes, `dlq --redrive` and the event source poller).
+"""A function's execution environment on this machine: the deployed zip, run by its runtime.
 
 moto cannot run Lambda code without Docker, so on the local AWS this is how a function
-runs: the exact zip that was deployed, with its handler, environment, timeout and region,
-in a child process whose SDK calls go to the same endpoint: `bootstrap.py` under this
+runs (and `invoke --local` runs a real AWS function's code the same way): the exact zip that
+was deployed, with its handler, environment, timeout and region, in a child process whose
+SDK calls go to the same endpoint: `python_bootstrap.py` under this
 Python for the python3.x runtimes, `node_bootstrap.js` under the machine's `node` for the
 nodejs runtimes up to the machine's Node version. Any other runtime (Java, .NET, Go, Ruby,
 custom runtimes, a newer Node) is `UnsupportedRuntime`, named once by whoever asked. A
 `Worker` is one execution environment: it stays warm across invocations, as Lambda reuses
 one, and is replaced after a timeout or a crash, as Lambda replaces one. The log lines an
-invocation writes can be put in the function's log group, so `logs` shows them.
+invocation writes come back with its answer (`Invocation.log_lines`).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ import threading
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from event_stream.tools.deployed import DeployedFunction
+from event_stream.tools.lambda_model.function import DeployedFunction
+from event_stream.tools.lambda_model.invocation import Invocation, failure
 
-PYTHON_BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap.py"
+PYTHON_BOOTSTRAP = Path(__file__).resolve().parent / "python_bootstrap.py"
 NODE_BOOTSTRAP = Path(__file__).resolve().parent / "node_bootstrap.js"
 INTERPRETER_START = 5  # seconds for the interpreter and the handler's imports, first run
 
@@ -75,15 +75,6 @@ def runtime_command(function: DeployedFunction) -> list[str]:
         f"{function.name}: the local AWS cannot run runtime {runtime or '(none)'}; "
         f"it runs {supported_runtimes()}"
     )
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """What an invocation answered, and the log lines it wrote."""
-
-    answer: Any
-    error: dict[str, str] | None
-    log_lines: list[str]
 
 
 class Worker:
@@ -152,14 +143,10 @@ class Worker:
             line = self._answers.get(timeout=timeout)
         except queue.Empty:
             self.stop()
-            return Invocation(
-                None,
-                {
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"Task timed out after {self.function.timeout} seconds",
-                },
-                self._take_stderr(),
+            timed_out = failure(
+                "Sandbox.Timedout", f"Task timed out after {self.function.timeout} seconds"
             )
+            return Invocation(None, timed_out.error, self._take_stderr())
         except (BrokenPipeError, OSError):
             line = None
         if line is None:  # the interpreter exited: Lambda's Runtime.ExitError
@@ -189,34 +176,3 @@ class Worker:
         for pipe in (self._process.stdin, self._process.stdout, self._process.stderr):
             pipe.close()
         shutil.rmtree(self._task_root, ignore_errors=True)
-
-
-def run(function: DeployedFunction, event: Any, *, region: str) -> Invocation:
-    """Invoke `function`'s deployed code once with `event`, in a fresh environment."""
-    worker = Worker(function, region=region)
-    try:
-        return worker.invoke(event)
-    finally:
-        worker.stop()
-
-
-def ship_logs(
-    logs: Any, function: DeployedFunction, log_lines: list[str], *, stream: str | None = None
-) -> None:
-    """Put an invocation's log lines in the function's log group, as Lambda would."""
-    if not log_lines:
-        return
-    stream = stream or time.strftime("%Y/%m/%d/") + "[$LATEST]local-" + uuid.uuid4().hex
-    try:
-        logs.create_log_stream(logGroupName=function.log_group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
-    except logs.exceptions.ResourceNotFoundException:
-        logs.create_log_group(logGroupName=function.log_group)
-        logs.create_log_stream(logGroupName=function.log_group, logStreamName=stream)
-    now = int(time.time() * 1000)
-    logs.put_log_events(
-        logGroupName=function.log_group,
-        logStreamName=stream,
-        logEvents=[{"timestamp": now, "message": line} for line in log_lines],
-    )

@@ -1,0 +1,341 @@
+"""One shard of a Kinesis event source mapping, under Lambda's rules: which records go into
+which batch, when a batch is due, what a failure does to it, where the checkpoint is. No I/O:
+records come in through `add`, batches go out through `start_due` and come back through
+`finish`, discarded records go out through `take_discards`; both clocks are injected, so
+the parity tests drive it directly.
+
+Each rule names its source. The documentation first ("Using AWS Lambda with Amazon
+Kinesis" [K], "Lambda parameters for Amazon Kinesis Data Streams event source mappings" [P],
+"Configuring partial batch response with Kinesis Data Streams and Lambda" [R], "Lambda
+event filtering" [F]); where it is silent, responses recorded on real AWS (LocalStack's
+tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_kinesis.snapshot.json
+[S]); where both are silent, this module chooses and says so [C].
+
+- With a ParallelizationFactor of N a shard runs up to N batches at once, records of one
+  partition key always in the same lane: "in-order processing at the partition-key level" [P].
+- A batch holds up to BatchSize records that pass the FilterCriteria, within the 6 MB
+  invocation payload; Lambda "continues to read records until it has gathered a full batch,
+  the batching window expires, or the batch reaches the payload limit" [P]. A record that
+  does not match is skipped and the checkpoint moves past it [F].
+- A failed batch is retried as the same batch: records read after it never join it [K, R].
+- A partial batch response: "the batch is bisected at the returned sequence number and
+  Lambda retries only the remaining records" [R]: the records before the reported one are
+  done; the rest is retried as one batch, never halved, and the retry counts against
+  MaximumRetryAttempts [S: 6 records, the last reported on every call, 3 retries -> 4
+  invocations, the on-failure record covers that one record]. An itemIdentifier that is
+  empty, null, missing or names no record of the batch is a complete failure of the batch,
+  retried the same way [R, S].
+- A function error (an exception, a timeout, a crash): with BisectBatchOnFunctionError the
+  batch is split in two and the halves are retried in order; "splitting a batch does not
+  count towards the retry quota" [K]. A batch of one record, or any batch without bisect,
+  counts one retry per failure [S: BatchSize 1, 1 retry -> 2 invocations].
+- After MaximumRetryAttempts retries (-1: until the records expire) the batch's info goes
+  to the on-failure destination, condition RetryAttemptsExhausted, with
+  `approximateInvokeCount` = the invocations that held those records, and `functionError`
+  "Unhandled" after a function error, null after a partial response [S].
+- Records older than MaximumRecordAgeInSeconds are not sent: their info goes to the
+  destination, condition RecordAgeExceeded, no `responseContext` [S], in messages of at most
+  BatchSize records; younger records behind them are delivered [S].
+- A failed batch is retried after RETRY_DELAY [C].
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from event_stream.tools.lambda_model.event_filter import record_passes
+from event_stream.tools.lambda_model.invocation import Invocation, describe_error
+from event_stream.tools.lambda_model.kinesis_event import (
+    epoch_seconds,
+    first_failed,
+    on_failure_record,
+)
+from event_stream.tools.lambda_model.mapping import EventSourceMapping
+from event_stream.tools.lambda_model.wire import KinesisRecord, OnFailureRecord
+
+RETRY_DELAY = 0.1  # between attempts at a failed batch [C]
+PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's payload
+RECORD_OVERHEAD = 400  # bytes of JSON around each record's base64 data in the event
+
+
+@dataclass
+class Batch:
+    """Records delivered together, and retried together until resolved."""
+
+    records: list[KinesisRecord]
+    retries: int = 0  # counted against MaximumRetryAttempts
+    invocations: int = 0  # approximateInvokeCount of these records
+    function_error: str | None = None  # of the last failure: "Unhandled", or None (partial)
+
+
+@dataclass(frozen=True)
+class Discard:
+    """Records that leave without success, for the on-failure destination."""
+
+    records: list[KinesisRecord]
+    condition: str  # RetryAttemptsExhausted or RecordAgeExceeded
+    invocations: int
+    function_error: str | None
+
+    def on_failure_record(self, mapping: EventSourceMapping, shard_id: str) -> OnFailureRecord:
+        """What Lambda sends the destination for these records."""
+        return on_failure_record(
+            self.records,
+            shard_id=shard_id,
+            stream_arn=mapping.stream_arn,
+            function_arn=mapping.function_arn,
+            condition=self.condition,
+            invoke_count=self.invocations,
+            function_error=self.function_error,
+        )
+
+
+@dataclass
+class Lane:
+    """One of a shard's concurrent batch slots: its partition keys' records, in order."""
+
+    queue: deque[KinesisRecord] = field(default_factory=deque)  # read, not yet batched
+    pending: deque[Batch] = field(default_factory=deque)  # formed, unresolved, in order
+    busy: bool = False
+    ready_at: float = 0.0
+    queued_at: float | None = None  # when its oldest queued record was read
+
+
+class ShardBatches:
+    """The batches of one shard of one mapping."""
+
+    def __init__(
+        self,
+        mapping: EventSourceMapping,
+        *,
+        checkpoint: str | None = None,
+        clock: Callable[[], float],
+        wall_clock: Callable[[], float],
+    ) -> None:
+        self.mapping = mapping
+        self.checkpoint = checkpoint  # the last sequence number done
+        self.clock = clock  # monotonic: windows and retry delays
+        self.wall_clock = wall_clock  # epoch seconds: record ages
+        self.lanes = [Lane() for _ in range(mapping.parallelization_factor)]
+        self.patterns = mapping.patterns
+        self.closed = False  # the shard is read to its end
+        self.last_result = "No records processed"
+        # Every record read and not yet past the checkpoint, in order: True once done
+        # (handled, discarded or filtered out). The checkpoint is the end of the done prefix.
+        self._outstanding: OrderedDict[str, bool] = OrderedDict()
+        self._discards: list[Discard] = []
+        self._last_read = -math.inf  # when `add` was last called
+
+    # What the worker asks.
+
+    @property
+    def queued(self) -> int:
+        """Records read and not yet in a batch."""
+        return sum(len(lane.queue) for lane in self.lanes)
+
+    @property
+    def records_behind(self) -> int:
+        """Records read and not yet done."""
+        return sum(1 for done in list(self._outstanding.values()) if not done)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(1 for lane in self.lanes if lane.busy)
+
+    @property
+    def done(self) -> bool:
+        """Read to its end, every record resolved: its children may start."""
+        return self.closed and not self._outstanding
+
+    def wants_records(self) -> bool:
+        """Whether reading more would fill a batch: room for a batch in every lane."""
+        room = self.mapping.batch_size * self.mapping.parallelization_factor
+        return not self.closed and self.queued < room
+
+    def next_due(self) -> float | None:
+        """When an idle lane next has a batch to start (None: none waits)."""
+        now = self.clock()
+        times = []
+        for lane in self.lanes:
+            if lane.busy:
+                continue
+            if lane.pending:
+                times.append(lane.ready_at)
+            elif lane.queue:
+                due = self._batch_is_due(lane, now)
+                times.append(now if due else (lane.queued_at or now) + self._window)
+        return min(times) if times else None
+
+    def take_discards(self) -> list[Discard]:
+        """The records discarded since the last call, for the on-failure destination."""
+        taken, self._discards = self._discards, []
+        return taken
+
+    # Records in, batches out, answers back.
+
+    def add(self, records: Iterable[KinesisRecord], read_at: float) -> None:
+        """Records just read from the shard, in order."""
+        self._last_read = read_at
+        for record in records:
+            passes = record_passes(self.patterns, record)
+            self._outstanding[record["SequenceNumber"]] = not passes  # filtered out: done
+            if passes:
+                lane = self.lanes[lane_of(record["PartitionKey"], len(self.lanes))]
+                if not lane.queue:
+                    lane.queued_at = read_at
+                lane.queue.append(record)
+        self._advance_checkpoint()
+
+    def start_due(self) -> list[tuple[Lane, Batch]]:
+        """The batches to invoke now, one per idle lane; their lanes are busy until
+        `finish`."""
+        started = []
+        now = self.clock()
+        for lane in self.lanes:
+            if not lane.busy:
+                batch = self._next_batch(lane, now)
+                if batch is not None:
+                    lane.busy = True
+                    started.append((lane, batch))
+        return started
+
+    def finish(self, lane: Lane, batch: Batch, invocation: Invocation) -> None:
+        """Apply the function's answer to the batch, as Lambda would."""
+        lane.busy = False
+        batch.invocations += 1
+        failed_from = first_failed(
+            batch.records, invocation, reports_item_failures=self.mapping.report_item_failures
+        )
+        if failed_from is None:
+            lane.pending.popleft()
+            self._mark_done(batch.records)
+            self.last_result = f"OK: {len(batch.records)} records"
+            return
+        function_error = "Unhandled" if invocation.error else None
+        self._mark_done(batch.records[:failed_from])
+        remaining = batch.records[failed_from:]
+        self.last_result = f"PROBLEM: {_describe(invocation)}"
+        lane.ready_at = self.clock() + RETRY_DELAY
+        if function_error and self.mapping.bisect and len(remaining) > 1:
+            half = math.ceil(len(remaining) / 2)
+            lane.pending.popleft()
+            for part in (remaining[half:], remaining[:half]):  # first half first
+                lane.pending.appendleft(
+                    Batch(part, batch.retries, batch.invocations, function_error)
+                )
+            return
+        batch.records, batch.retries = remaining, batch.retries + 1
+        batch.function_error = function_error
+        if 0 <= self.mapping.max_retries < batch.retries:
+            lane.pending.popleft()
+            self._discard(
+                Discard(batch.records, "RetryAttemptsExhausted", batch.invocations, function_error)
+            )
+
+    # Inside.
+
+    @property
+    def _window(self) -> float:
+        return self.mapping.batching_window
+
+    def _next_batch(self, lane: Lane, now: float) -> Batch | None:
+        if lane.pending:
+            if now < lane.ready_at:
+                return None
+            self._expire_from_batch(lane)
+            return lane.pending[0] if lane.pending else None
+        self._expire_from_queue(lane)
+        if not lane.queue or not self._batch_is_due(lane, now):
+            return None
+        records: list[KinesisRecord] = []
+        size = 0
+        while lane.queue and len(records) < self.mapping.batch_size:
+            record_size = _payload_size(lane.queue[0])
+            if records and size + record_size > PAYLOAD_LIMIT:
+                break
+            records.append(lane.queue.popleft())
+            size += record_size
+        lane.queued_at = self._last_read if lane.queue else None
+        batch = Batch(records)
+        lane.pending.append(batch)
+        return batch
+
+    def _batch_is_due(self, lane: Lane, now: float) -> bool:
+        """A full batch, a full payload, the window over, or a closed shard's last records."""
+        if len(lane.queue) >= self.mapping.batch_size or self.closed:
+            return True
+        if sum(_payload_size(r) for r in lane.queue) >= PAYLOAD_LIMIT:
+            return True
+        return now >= (lane.queued_at if lane.queued_at is not None else now) + self._window
+
+    def _mark_done(self, records: list[KinesisRecord]) -> None:
+        for record in records:
+            self._outstanding[record["SequenceNumber"]] = True
+        self._advance_checkpoint()
+
+    def _advance_checkpoint(self) -> None:
+        while self._outstanding and next(iter(self._outstanding.values())):
+            self.checkpoint, _ = self._outstanding.popitem(last=False)
+
+    def _expire_from_queue(self, lane: Lane) -> None:
+        expired = self._expired_prefix(lane.queue)
+        if expired:
+            for _ in expired:
+                lane.queue.popleft()
+            lane.queued_at = self._last_read if lane.queue else None
+            self._discard(Discard(expired, "RecordAgeExceeded", 0, None))
+
+    def _expire_from_batch(self, lane: Lane) -> None:
+        batch = lane.pending[0]
+        expired = self._expired_prefix(batch.records)
+        if expired:
+            batch.records = batch.records[len(expired) :]
+            if not batch.records:
+                lane.pending.popleft()
+            self._discard(Discard(expired, "RecordAgeExceeded", batch.invocations, None))
+
+    def _expired_prefix(self, records: Iterable[KinesisRecord]) -> list[KinesisRecord]:
+        if self.mapping.max_record_age < 0:
+            return []
+        oldest_allowed = self.wall_clock() - self.mapping.max_record_age
+        expired = []
+        for record in records:
+            if epoch_seconds(record["ApproximateArrivalTimestamp"]) >= oldest_allowed:
+                break
+            expired.append(record)
+        return expired
+
+    def _discard(self, discard: Discard) -> None:
+        """Hand the records to the destination, at most BatchSize a message, and move on."""
+        size = self.mapping.batch_size
+        for start in range(0, len(discard.records), size):
+            part = discard.records[start : start + size]
+            self._discards.append(
+                Discard(part, discard.condition, discard.invocations, discard.function_error)
+            )
+        self._mark_done(discard.records)
+        self.last_result = f"PROBLEM: {discard.condition}: {len(discard.records)} records discarded"
+
+
+def lane_of(partition_key: str, factor: int) -> int:
+    """The lane of a partition key among `factor` lanes: always the same one, so a key's
+    records stay in order [P]."""
+    if factor == 1:
+        return 0
+    digest = hashlib.md5(partition_key.encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:8], "big") % factor
+
+
+def _describe(invocation: Invocation) -> str:
+    if invocation.error:
+        return describe_error(invocation.error)
+    return "partial batch failure: " + json.dumps(invocation.answer)[:200]
+
+
+def _payload_size(record: KinesisRecord) -> int:
+    return len(record["Data"]) * 4 // 3 + RECORD_OVERHEAD

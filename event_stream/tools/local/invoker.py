@@ -1,0 +1,160 @@
+"""The one invoker of deployed functions here: the local AWS's event source mappings and
+Firehose, `invoke --local`, `dlq --redrive` and replay all run a function through it.
+
+A function's code is fetched once per version of its execution environment (code, handler,
+runtime, timeout, memory, environment, logging, role: a change to any of them replaces its
+workers, as a new Lambda version replaces its environments). Each invocation runs in an idle
+warm worker of the function, or a new one when all are busy (Lambda scales out the same
+way), and its log lines go to the function's log group. A function whose runtime cannot run
+here is `unsupported`: the reason is written once to its log group, and each invocation
+answers `Runtime.Unsupported` without starting anything.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from event_stream.tools import arns
+from event_stream.tools.lambda_model.function import DeployedFunction
+from event_stream.tools.lambda_model.invocation import Invocation, failure
+from event_stream.tools.lambda_model.workers import UnsupportedRuntime, Worker, runtime_command
+from event_stream.tools.local import function_logs
+from event_stream.tools.readers.deployed import fetch_function
+
+# What an execution environment is made of: a change to any of them replaces the workers.
+# (Not LastModified: moto leaves it alone when only the configuration changes.)
+ENVIRONMENT_KEYS = (
+    "CodeSha256",
+    "Handler",
+    "Runtime",
+    "Timeout",
+    "MemorySize",
+    "Environment",
+    "LoggingConfig",
+    "Role",
+)
+
+
+@dataclass
+class _Function:
+    """A function's deployed code and its warm workers."""
+
+    version: str
+    deployed: DeployedFunction
+    unsupported: str | None = None  # why this runtime cannot run here
+    idle: list[Worker] = field(default_factory=list)
+    retired: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_worker(self, region: str) -> Worker:
+        with self.lock:
+            worker = self.idle.pop() if self.idle else None
+        if worker is None or not worker.alive:
+            worker = Worker(self.deployed, region=region)
+        return worker
+
+    def give_back(self, worker: Worker) -> None:
+        with self.lock:
+            keep = not self.retired and worker.alive
+            if keep:
+                self.idle.append(worker)
+        if not keep:
+            worker.stop()
+
+    def retire(self) -> None:
+        """Stop the idle workers now and each busy one after its invocation: killing one
+        mid-batch would count as the function failing."""
+        with self.lock:
+            self.retired = True
+            idle, self.idle = self.idle, []
+        for worker in idle:
+            worker.stop()
+
+
+class Invoker:
+    """Runs deployed functions in warm workers, by name or ARN.
+
+    `client(service)` makes boto3 clients where the functions live. `bootstrap`, on the local
+    AWS, is `(account, region)` of the CDK bootstrap bucket the code is read from (moto does
+    not serve a function's `Code.Location`); on AWS the code comes from that location.
+    With `ship_logs`, log lines go to the function's log group."""
+
+    def __init__(
+        self,
+        client: Callable[[str], Any],
+        *,
+        region: str,
+        bootstrap: tuple[str, str] | None = None,
+        ship_logs: bool = True,
+    ) -> None:
+        self.client = client
+        self.region = region
+        self.bootstrap = bootstrap
+        self.ship_logs = ship_logs
+        self._functions: dict[str, _Function] = {}
+        self._lock = threading.Lock()  # one fetch of a function's code at a time
+
+    def refresh(self, function: str) -> tuple[DeployedFunction, str | None, bool]:
+        """The function as it is now: `(deployed, why it cannot run here or None, whether
+        it changed since the last look)`; a change retires its workers."""
+        name = arns.function_name(function)
+        config = self.client("lambda").get_function_configuration(FunctionName=name)
+        version = json.dumps({key: config.get(key) for key in ENVIRONMENT_KEYS}, sort_keys=True)
+        with self._lock:
+            known = self._functions.get(name)
+            if known and known.version == version:
+                return known.deployed, known.unsupported, False
+            bootstrap = None
+            if self.bootstrap:
+                bootstrap = (self.client("s3"), *self.bootstrap)
+            deployed = fetch_function(self.client("lambda"), name, bootstrap=bootstrap)
+            entry = _Function(version, deployed)
+            try:
+                runtime_command(deployed)
+            except UnsupportedRuntime as unsupported:
+                entry.unsupported = str(unsupported)
+                line = f"{unsupported}; its event source mappings are paused"
+                self._log(deployed, [json.dumps({"level": "ERROR", "message": line})])
+            self._functions[name] = entry
+        if known:
+            known.retire()
+        return deployed, entry.unsupported, known is not None
+
+    def invoke(self, function: str, event: Any, *, refresh: bool = True) -> Invocation:
+        """Run one invocation of `function` with `event`. With `refresh`, look up the
+        function's configuration first (a changed function runs its new code); without it,
+        run the version last looked up."""
+        name = arns.function_name(function)
+        entry = self._functions.get(name)
+        if refresh or entry is None:
+            self.refresh(name)
+            entry = self._functions[name]
+        if entry.unsupported:
+            return failure("Runtime.Unsupported", entry.unsupported)
+        worker = entry.take_worker(self.region)
+        try:
+            invocation = worker.invoke(event)
+        finally:
+            entry.give_back(worker)
+        self._log(entry.deployed, invocation.log_lines, stream=worker.log_stream)
+        return invocation
+
+    def forget(self, keep: Collection[str]) -> None:
+        """Retire the workers of every function not named in `keep`."""
+        with self._lock:
+            gone = [name for name in self._functions if name not in keep]
+            retired = [self._functions.pop(name) for name in gone]
+        for entry in retired:
+            entry.retire()
+
+    def stop(self) -> None:
+        """Retire every worker: nothing is left running."""
+        self.forget(())
+
+    def _log(self, deployed: DeployedFunction, lines: list[str], stream: str | None = None) -> None:
+        if self.ship_logs:
+            function_logs.ship(self.client("logs"), deployed.log_group, lines, stream=stream)
