@@ -54,9 +54,10 @@ test-functional: install ## handlers, publisher, replay, CLI, moto fixes under i
 test-e2e: install ## end-to-end: moto_server + the real CDK CLI
 	$(PY) -m pytest tests/e2e
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, mypy (strict) on event_stream/ and lambda_src/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

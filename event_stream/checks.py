@@ -15,8 +15,8 @@ from collections.abc import Collection
 from typing import Any
 
 # The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096)
-LOG_RETENTION_DAYS += (1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545)
+LOG_RETENTION_DAYS += (731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 TOPIC_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
 
@@ -31,8 +31,8 @@ def is_unresolved(value: Any) -> bool:
     if cdk is None:
         return False
     if isinstance(value, cdk.Duration):
-        return value.is_unresolved()
-    return isinstance(value, str | int | float) and cdk.Token.is_unresolved(value)
+        return bool(value.is_unresolved())
+    return isinstance(value, str | int | float) and bool(cdk.Token.is_unresolved(value))
 
 
 def check_name(what: str, value: Any, pattern: str, in_words: str) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -69,7 +71,7 @@ class EventStream(Construct):
         )
         if config.max_record_bytes > DEFAULT_RECORD_BYTES:
             # The stream must opt into records over 1 MiB; the L2 has no property for it yet.
-            stream.node.default_child.add_property_override(
+            cast(kinesis.CfnStream, stream.node.default_child).add_property_override(
                 "MaxRecordSizeInKiB", math.ceil(config.max_record_bytes / 1024)
             )
         return stream
@@ -100,7 +102,7 @@ class EventStream(Construct):
             async_retry_attempts=0,
         )
         # Exactly one action, on exactly this stream.
-        self.stream.grant(function.role, action)
+        self.stream.grant(cast(iam.IRole, function.role), action)
         return function
 
     def _alarms(self) -> list[cloudwatch.Alarm]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -46,7 +47,7 @@ def logged_function(
         removal_policy=RemovalPolicy.DESTROY,
     )
     # RetentionDays is a named enum; the validated number of days goes straight in.
-    log_group.node.default_child.retention_in_days = log_retention_days
+    cast(logs.CfnLogGroup, log_group.node.default_child).retention_in_days = log_retention_days
     role = iam.Role(
         scope,
         f"{construct_id}Role",
@@ -105,9 +106,10 @@ def alarms(
         action = cloudwatch_actions.SnsAction(topic)
     created = []
     for name, metric, description, threshold in watched:
-        alarm = metric.create_alarm(
+        alarm = cloudwatch.Alarm(
             scope,
             f"{name}Alarm",
+            metric=metric,
             alarm_description=description,
             threshold=threshold,
             evaluation_periods=1,

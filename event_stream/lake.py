@@ -14,7 +14,9 @@ published never sees them, which is why `EventStreamStack` creates it with the s
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Size, Stack, Validations
+from typing import cast
+
+from aws_cdk import Acknowledgment, CfnElement, Duration, RemovalPolicy, Size, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
@@ -169,8 +171,8 @@ class EventLake(Construct):
             )
         )
         stack = Stack.of(self)
-        bucket_id = stack.resolve(stack.get_logical_id(self.bucket.node.default_child))
-        function_id = stack.resolve(stack.get_logical_id(self.transformer.node.default_child))
+        bucket_id = stack.resolve(stack.get_logical_id(_cfn(self.bucket)))
+        function_id = stack.resolve(stack.get_logical_id(_cfn(self.transformer)))
         grants = {
             "Action::s3:Abort*": "S3 actions the Firehose L2 grants on exactly this bucket",
             "Action::s3:DeleteObject*": "S3 actions the Firehose L2 grants on this bucket",
@@ -224,3 +226,8 @@ class EventLake(Construct):
             ),
         ]
         return alarms(self, watched, topic=topic)
+
+
+def _cfn(construct: Construct) -> CfnElement:
+    """The L1 resource behind an L2 construct."""
+    return cast(CfnElement, construct.node.default_child)

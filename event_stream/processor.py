@@ -126,7 +126,7 @@ class StreamProcessor(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         # What the caller gave; ProcessorConfig holds the defaults and checks every value.
-        given = {
+        given: dict[str, Any] = {
             "service": service,
             "stream_service": stream_service,
             "batch_size": batch_size,
@@ -285,6 +285,7 @@ def _code(code_dir: Path) -> lambda_.Code:
         asset_hash_type=AssetHashType.OUTPUT,
         bundling=BundlingOptions(
             image=DockerImage.from_registry("local-bundling-only"),
-            local=_WithConsumerRuntime(code_dir),
+            # jsii hands try_bundle its options positionally, not as the protocol's keywords.
+            local=_WithConsumerRuntime(code_dir),  # type: ignore[arg-type]
         ),
     )

@@ -100,7 +100,7 @@ class ProcessorConfig:
                     f"invalid stream processor {self.name!r}: the {kind} {value!r} would be "
                     f"{len(value)} characters, AWS allows {limit}"
                 )
-        if isinstance(self.event_types, str) or not all(
+        if isinstance(self.event_types, str) or not all(  # type: ignore[unreachable]
             isinstance(t, str) and t for t in self.event_types
         ):
             raise ConfigError(

@@ -57,7 +57,7 @@ class Record:
 
     @property
     def partition_key(self) -> str:
-        return self.envelope["partitionKey"]
+        return str(self.envelope["partitionKey"])
 
     @property
     def size(self) -> int:

@@ -119,7 +119,8 @@ def _deadline(context: Any) -> float | None:
     less what answering takes."""
     if context is None or not hasattr(context, "get_remaining_time_in_millis"):
         return None
-    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN
+    remaining = float(context.get_remaining_time_in_millis()) / 1000
+    return time.monotonic() + remaining - ANSWER_MARGIN
 
 
 def _emit_unpublished_metric(count: int, context: Any) -> None:

@@ -71,9 +71,7 @@ def transform(record: dict[str, Any]) -> dict[str, str]:
             "sequenceNumber": metadata.get("sequenceNumber"),
             "partitionKey": metadata.get("partitionKey"),
             "approximateArrivalTimestamp": (
-                metadata.get(
-                    "approximateArrivalTimestamp", record.get("approximateArrivalTimestamp")
-                )
+                metadata.get("approximateArrivalTimestamp", record["approximateArrivalTimestamp"])
                 / 1000
             ),
         },

@@ -10,7 +10,7 @@ from event_stream.tools.lambda_model.invocation import Invocation, describe_erro
 from event_stream.tools.lambda_model.kinesis_event import first_failed, lambda_event
 from event_stream.tools.readers.dead_letters import FailedBatch
 
-Invoke = Callable[[dict[str, Any]], Invocation]
+Invoke = Callable[[Any], Invocation]  # a Lambda event -> what the function answered
 
 
 def redrive(batch: FailedBatch, invoke: Invoke, *, region: str, role_arn: str) -> tuple[bool, str]:

@@ -90,9 +90,10 @@ def _lake_source(target: Target, stream_arn: str) -> dead_letters.LakeSource | N
     def records(
         shard: str, start: str, end: str, window: tuple[str | None, str | None]
     ) -> list[KinesisRecord]:
-        arrivals = tuple(
+        first, last = (
             datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None for t in window
         )
+        arrivals = (first, last)
         return lake_reader.records_in_range(s3, bucket, stream_name, shard, start, end, arrivals)
 
     return records

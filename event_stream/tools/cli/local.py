@@ -29,12 +29,12 @@ def run(args: argparse.Namespace) -> None:
         stopped = launcher.stop()
         print(f"local AWS stopped (pid {stopped.pid})" if stopped else "no local AWS was running")
     else:
-        running = launcher.status()
-        if running is None:
+        found = launcher.status()
+        if found is None:
             raise UserError(
                 "no local AWS is running (start it with: python -m event_stream local up)"
             )
-        print(f"local AWS running at {running.endpoint} (pid {running.pid})")
+        print(f"local AWS running at {found.endpoint} (pid {found.pid})")
         _print_poller_status()
         _print_lake_status()
 

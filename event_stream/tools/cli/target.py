@@ -82,7 +82,7 @@ def staged_command(commands: Any, name: str, help_text: str, run: Any) -> argpar
     """A subcommand that acts on one stage's deployed stack (`--stage`)."""
     from event_stream.config import DEFAULT_SERVICE, DEFAULT_STAGE
 
-    command = commands.add_parser(name, help=help_text)
+    command: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
     command.add_argument("--stage", default=DEFAULT_STAGE, help=f"default {DEFAULT_STAGE}")
     command.add_argument("--service", default=DEFAULT_SERVICE, help=argparse.SUPPRESS)
     command.set_defaults(run=run, needs_target=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 INVALID_PATTERN = "Invalid filter pattern definition."
@@ -47,7 +47,9 @@ class FilterError(ValueError):
         self.detail = detail
 
 
-def parse_pattern(text: Any, *, allowed_keys: frozenset[str] = KINESIS_FILTER_KEYS) -> dict:
+def parse_pattern(
+    text: Any, *, allowed_keys: frozenset[str] = KINESIS_FILTER_KEYS
+) -> dict[str, Any]:
     """A filter's `Pattern` string, checked as CreateEventSourceMapping checks it."""
     try:
         pattern = json.loads(text) if isinstance(text, str) else _MISSING
@@ -66,7 +68,7 @@ def patterns_of(filter_criteria: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [parse_pattern(f.get("Pattern") if isinstance(f, dict) else None) for f in filters]
 
 
-def record_passes(patterns: list[dict[str, Any]], record: dict[str, Any]) -> bool:
+def record_passes(patterns: list[dict[str, Any]], record: Mapping[str, Any]) -> bool:
     """Whether a record (GetRecords' shape) passes any of `patterns`."""
     if not patterns:
         return True
@@ -220,7 +222,7 @@ def _leaf(rule: Any, value: Any) -> bool:
     if name == "suffix":
         return _text_test(argument, value, str.endswith)
     if name == "equals-ignore-case":
-        return value.casefold() == argument.casefold()
+        return bool(value.casefold() == argument.casefold())
     return _wildcard(argument).fullmatch(value) is not None  # wildcard
 
 

@@ -73,9 +73,9 @@ def first_failed(
         return None
     positions = {record["SequenceNumber"]: i for i, record in enumerate(records)}
     identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
-    if not all(identifier in positions for identifier in identifiers):
+    if not all(isinstance(i, str) and i in positions for i in identifiers):
         return 0
-    return min(positions[identifier] for identifier in identifiers)
+    return min(positions[str(identifier)] for identifier in identifiers)
 
 
 def epoch_seconds(moment: datetime | float) -> float:

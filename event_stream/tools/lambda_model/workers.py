@@ -29,7 +29,7 @@ import time
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from event_stream.tools.lambda_model.function import DeployedFunction
 from event_stream.tools.lambda_model.invocation import Invocation, failure
@@ -138,8 +138,9 @@ class Worker:
         # The function's timeout, plus the interpreter start Lambda does not bill.
         timeout = self.function.timeout + (0 if self._warm else INTERPRETER_START)
         try:
-            self._process.stdin.write(json.dumps({"event": event, "requestId": request_id}) + "\n")
-            self._process.stdin.flush()
+            stdin = cast(IO[str], self._process.stdin)
+            stdin.write(json.dumps({"event": event, "requestId": request_id}) + "\n")
+            stdin.flush()
             line = self._answers.get(timeout=timeout)
         except queue.Empty:
             self.stop()
@@ -174,5 +175,6 @@ class Worker:
             self._process.kill()
         self._process.wait()
         for pipe in (self._process.stdin, self._process.stdout, self._process.stderr):
+            assert pipe is not None  # all three are pipes
             pipe.close()
         shutil.rmtree(self._task_root, ignore_errors=True)

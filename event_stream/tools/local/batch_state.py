@@ -279,7 +279,7 @@ class ShardBatches:
         self._advance_checkpoint()
 
     def _advance_checkpoint(self) -> None:
-        while self._outstanding and next(iter(self._outstanding.values())):
+        while self._outstanding and next(iter(self._outstanding.items()))[1]:
             self.checkpoint, _ = self._outstanding.popitem(last=False)
 
     def _expire_from_queue(self, lane: Lane) -> None:

@@ -82,7 +82,7 @@ def free_port() -> int:
     """A localhost port nobody listens on now (for tests and parallel runs)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def status(state_dir: Path = STATE_DIR) -> LocalAws | None:

@@ -30,7 +30,9 @@ def _previous_parameter_value(instance: Any, key: str) -> Any:
     return template.get("Parameters", {}).get(key, {}).get("Default")
 
 
-def resolve_update_parameters(self: Any, instance: Any, incoming_params: list[dict]) -> dict:
+def resolve_update_parameters(
+    self: Any, instance: Any, incoming_params: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Fix 1: moto 5.2.5 looks UsePreviousValue parameters up among the values *given* at
     create time only, so a parameter that took its default (the `BootstrapVersion` every
     CDK stack has) raises KeyError (HTTP 500) on the second `cdk deploy`."""
@@ -102,9 +104,9 @@ def function_configuration_with_logging_config(self: Any, *args: Any, **kwargs: 
     return configuration
 
 
-def _properties(args: tuple, kwargs: dict) -> dict:
+def _properties(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     template = kwargs.get("cloudformation_json") or next(a for a in args if isinstance(a, dict))
-    return template.get("Properties", {})
+    return dict(template.get("Properties", {}))
 
 
 _create_mapping = awslambda.LambdaBackend.create_event_source_mapping
@@ -154,7 +156,7 @@ class _Model:
         region_name: str,
     ) -> Any:
         original_resource.replaced(account_id, region_name)
-        return cls.create_from_cloudformation_json(
+        return cls.create_from_cloudformation_json(  # type: ignore[attr-defined]
             new_resource_name, cloudformation_json, account_id, region_name
         )
 

@@ -43,7 +43,7 @@ class FailedBatch:
     end: str
     batch_size: int
     stream_arn: str
-    records: list[dict[str, Any]]
+    records: list[KinesisRecord]
     from_lake: int = 0  # how many of the records came from the lake
 
     @property

@@ -30,6 +30,6 @@ def read_events(path: Path) -> list[tuple[int, Any]]:
             continue
         try:
             events.append((number, json.loads(line)))
-        except ValueError as error:
+        except json.JSONDecodeError as error:
             raise UserError(f"{path}:{number}: not valid JSON ({error.msg})") from None
     return events

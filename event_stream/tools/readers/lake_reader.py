@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from event_stream.lambda_src import event_envelope
+from event_stream.tools.lambda_model.wire import KinesisRecord
 
 
 def hour_prefixes(stream_name: str, since: datetime | None, until: datetime | None) -> list[str]:
@@ -60,7 +61,7 @@ def read_lines(
     return [lines[key] for key in sorted(lines)]
 
 
-def as_record(line: dict[str, Any]) -> dict[str, Any]:
+def as_record(line: dict[str, Any]) -> KinesisRecord:
     """A lake line as GetRecords answers the record (the data re-encoded as published:
     compact JSON of the envelope, its fields in their order)."""
     where = line["kinesis"]
@@ -82,7 +83,7 @@ def records_in_range(
     start: str,
     end: str,
     arrivals: tuple[datetime | None, datetime | None],
-) -> list[dict[str, Any]]:
+) -> list[KinesisRecord]:
     """A shard's records from `start` to `end` (sequence numbers, inclusive) as the lake
     keeps them, reading only around their arrival times (a second wider each side: the
     times are to the millisecond)."""

@@ -51,7 +51,8 @@ def list_shards(kinesis: Any, stream_name: str) -> list[dict[str, Any]]:
 
 def parents_of(shard: dict[str, Any]) -> set[str]:
     """The shards a shard was split or merged from."""
-    return {shard.get("ParentShardId"), shard.get("AdjacentParentShardId")} - {None}
+    parents = (shard.get("ParentShardId"), shard.get("AdjacentParentShardId"))
+    return {parent for parent in parents if parent}
 
 
 @dataclass
