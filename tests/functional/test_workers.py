@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from event_stream.tools.lambda_model import workers
 from event_stream.tools.lambda_model.function import DeployedFunction
 from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.local import launcher
 
 CODE = """
 import logging, os, time
@@ -34,6 +36,11 @@ def count(event, context):
     CALLS.append(event)
     print("printed line")
     return len(CALLS)
+
+def environment(event, context):
+    import boto3
+    credentials = boto3.Session().get_credentials()
+    return {"variables": dict(os.environ), "access_key": credentials and credentials.access_key}
 
 def crash(event, context):
     os._exit(3)
@@ -151,3 +158,35 @@ def test_an_interpreter_that_exits_is_a_runtime_exit_error():
     invocation = worker.invoke({})
     assert invocation.error["errorType"] == "Runtime.ExitError" and not worker.alive
     worker.stop()
+
+
+def test_a_function_on_the_local_aws_sees_none_of_the_shell_that_started_it(monkeypatch):
+    # The shell holds a profile and real-looking keys, and no endpoint.
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKINGKEY00")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-looking-secret")
+    monkeypatch.setenv("SOME_SHELL_VARIABLE", "x")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    sealed = launcher.function_environment("http://localhost:4999")
+    worker = workers.Worker(function("environment"), region="us-east-1", environment=sealed)
+    try:
+        answer = worker.invoke({}).answer
+    finally:
+        worker.stop()
+    variables = answer["variables"]
+    assert not {"AWS_PROFILE", "SOME_SHELL_VARIABLE"} & variables.keys()
+    assert "real-looking-secret" not in variables.values()
+    assert answer["access_key"] == "test"  # what boto3 inside the function signs with
+    assert variables["AWS_ENDPOINT_URL"] == "http://localhost:4999"
+    assert variables["AWS_SHARED_CREDENTIALS_FILE"] == variables["AWS_CONFIG_FILE"] == os.devnull
+    assert variables["STREAM_NAME"] == "test-s1"  # the function's own variables
+    assert variables["AWS_LAMBDA_FUNCTION_NAME"] == "cncb-event-stream-test-publish"
+
+
+def test_invoke_local_against_aws_runs_as_the_developer(monkeypatch):
+    monkeypatch.setenv("SOME_SHELL_VARIABLE", "x")
+    worker = workers.Worker(function("environment"), region="us-east-1")
+    try:
+        assert worker.invoke({}).answer["variables"]["SOME_SHELL_VARIABLE"] == "x"
+    finally:
+        worker.stop()

@@ -64,6 +64,7 @@ def function_invoker(target: Target, function_name: str, *, here: bool) -> Invok
 
 
 def _invoker_here(target: Target, function_name: str) -> Invoke:
+    from event_stream.tools.local import launcher
     from event_stream.tools.local.invoker import Invoker
 
     bootstrap = None
@@ -71,7 +72,12 @@ def _invoker_here(target: Target, function_name: str) -> Invoke:
         account = target.client("sts").get_caller_identity()["Account"]
         bootstrap = (account, target.region)
     invoker = Invoker(
-        target.client, region=target.region, bootstrap=bootstrap, ship_logs=target.local
+        target.client,
+        region=target.region,
+        bootstrap=bootstrap,
+        ship_logs=target.local,
+        # On the local AWS the code reaches only it; against AWS it runs as the developer.
+        environment=launcher.function_environment(target.endpoint) if target.endpoint else None,
     )
     atexit.register(invoker.stop)  # no worker, and no unpacked code, outlives the command
     deployed, unsupported, _ = invoker.refresh(function_name)

@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -80,7 +81,16 @@ def runtime_command(function: DeployedFunction) -> list[str]:
 class Worker:
     """One warm execution environment of a deployed function."""
 
-    def __init__(self, function: DeployedFunction, *, region: str) -> None:
+    def __init__(
+        self,
+        function: DeployedFunction,
+        *,
+        region: str,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        """Start an environment of `function`. Its variables are `environment` (default: this
+        process's, as `invoke --local` against AWS needs the developer's credentials), then
+        the function's own, then Lambda's reserved ones."""
         command = runtime_command(function)  # UnsupportedRuntime before anything is unpacked
         self.function = function
         self.log_stream = time.strftime("%Y/%m/%d/") + "[$LATEST]local-" + uuid.uuid4().hex
@@ -88,7 +98,7 @@ class Worker:
         with zipfile.ZipFile(io.BytesIO(function.code_zip)) as archive:
             archive.extractall(self._task_root)
         env = {
-            **os.environ,
+            **(os.environ if environment is None else environment),
             **function.environment,
             "LAMBDA_TASK_ROOT": self._task_root,
             # Lambda sets both; boto3 reads only the second.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,11 +50,11 @@ class _Function:
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take_worker(self, region: str) -> Worker:
+    def take_worker(self, region: str, environment: Mapping[str, str] | None) -> Worker:
         with self.lock:
             worker = self.idle.pop() if self.idle else None
         if worker is None or not worker.alive:
-            worker = Worker(self.deployed, region=region)
+            worker = Worker(self.deployed, region=region, environment=environment)
         return worker
 
     def give_back(self, worker: Worker) -> None:
@@ -81,7 +81,8 @@ class Invoker:
     `client(service)` makes boto3 clients where the functions live. `bootstrap`, on the local
     AWS, is `(account, region)` of the CDK bootstrap bucket the code is read from (moto does
     not serve a function's `Code.Location`); on AWS the code comes from that location.
-    With `ship_logs`, log lines go to the function's log group."""
+    With `ship_logs`, log lines go to the function's log group. `environment` is what a
+    worker starts from (`launcher.function_environment` on the local AWS)."""
 
     def __init__(
         self,
@@ -90,11 +91,13 @@ class Invoker:
         region: str,
         bootstrap: tuple[str, str] | None = None,
         ship_logs: bool = True,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
         self.region = region
         self.bootstrap = bootstrap
         self.ship_logs = ship_logs
+        self.environment = environment  # the workers' base variables (None: this process's)
         self._functions: dict[str, _Function] = {}
         self._lock = threading.Lock()  # one fetch of a function's code at a time
 
@@ -135,7 +138,7 @@ class Invoker:
             entry = self._functions[name]
         if entry.unsupported:
             return failure("Runtime.Unsupported", entry.unsupported)
-        worker = entry.take_worker(self.region)
+        worker = entry.take_worker(self.region, self.environment)
         try:
             invocation = worker.invoke(event)
         finally:

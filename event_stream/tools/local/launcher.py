@@ -64,6 +64,25 @@ def client_env(endpoint: str) -> dict[str, str]:
     }
 
 
+def function_environment(endpoint: str) -> dict[str, str]:
+    """What a function run by the local AWS starts from, whatever the shell that started it
+    holds: no `AWS_PROFILE`, no real keys, no `~/.aws` (the config and credentials files
+    point nowhere), and keys that work only here, passed as Lambda passes its role's
+    ("Defined runtime environment variables"); the endpoint is the local AWS, so the
+    function's SDK calls can reach nothing else. `PATH` stays: the runtimes need it."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_SESSION_TOKEN": "test",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
 def client(endpoint: str, service: str, **kwargs: Any) -> Any:
     """A boto3 client of `service` on the local AWS at `endpoint` (any key signs there)."""
     import boto3

@@ -45,7 +45,12 @@ def main(argv: list[str] | None = None) -> None:
     def client(service: str) -> Any:
         return launcher.client(endpoint, service, config=CLIENT_CONFIG)
 
-    invoker = Invoker(client, region=launcher.REGION, bootstrap=(launcher.ACCOUNT, launcher.REGION))
+    invoker = Invoker(
+        client,
+        region=launcher.REGION,
+        bootstrap=(launcher.ACCOUNT, launcher.REGION),
+        environment=launcher.function_environment(endpoint),
+    )
     firehose = FirehosePoller(client, invoker.invoke, state_dir).start()
     mappings = MappingPoller(
         client,
