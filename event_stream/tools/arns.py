@@ -25,11 +25,6 @@ def region(arn: str) -> str:
     return _parts(arn)[3]
 
 
-def account(arn: str) -> str:
-    """The account an ARN names."""
-    return _parts(arn)[4]
-
-
 def function_name(name_or_arn: str) -> str:
     """A Lambda function's name, from its name, its ARN or a qualified ARN."""
     if not name_or_arn.startswith("arn:"):

@@ -17,10 +17,6 @@ class Invocation:
     error: FunctionError | None = None
     log_lines: list[str] = field(default_factory=list)
 
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
-
 
 def failure(error_type: str, message: str) -> Invocation:
     """An invocation that failed before or outside the handler (a timeout, a crash)."""

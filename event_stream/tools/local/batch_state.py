@@ -144,10 +144,6 @@ class ShardBatches:
         return sum(1 for done in list(self._outstanding.values()) if not done)
 
     @property
-    def in_flight(self) -> int:
-        return sum(1 for lane in self.lanes if lane.busy)
-
-    @property
     def done(self) -> bool:
         """Read to its end, every record resolved: its children may start."""
         return self.closed and not self._outstanding
