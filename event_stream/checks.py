@@ -92,3 +92,10 @@ def check_seconds(key: str, seconds: Any, low: int, high: int) -> None:
         raise ConfigError(
             f"invalid {key} {seconds!r} s: must be a whole number of seconds from {low} to {high}"
         )
+
+
+def check_function_settings(log_level: Any, log_retention_days: Any, tracing: Any) -> None:
+    """The settings every function of the constructs takes."""
+    check_log_level("log_level", log_level)
+    check_log_retention_days("log_retention_days", log_retention_days)
+    check_bool("tracing", tracing)

@@ -50,6 +50,10 @@ MIN_RECORD_BYTES = 1024
 MAX_RECORD_BYTES = event_envelope.LARGEST_MAX_RECORD_BYTES
 DEFAULT_RECORD_BYTES = event_envelope.DEFAULT_MAX_RECORD_BYTES
 
+# The functions of a stage's stack: the publishers and the lake's transformer.
+PUBLISH_SUFFIX, PUBLISH_BATCH_SUFFIX, LAKE_SUFFIX = "publish", "publish-batch", "lake"
+STAGE_FUNCTION_SUFFIXES = (PUBLISH_SUFFIX, PUBLISH_BATCH_SUFFIX, LAKE_SUFFIX)
+
 # Outputs exported for other stacks; the function names are outputs for people and tools only.
 EXPORTED_OUTPUT_KEYS = ("streamName", "streamArn", "lakeBucketName", "lakeBucketArn")
 
@@ -77,6 +81,41 @@ def lake_delivery_stream_name(stage: str, service: str = DEFAULT_SERVICE) -> str
 def export_name(stage: str, output_key: str, service: str = DEFAULT_SERVICE) -> str:
     """The export name other stacks import: `<service>-<stage>-<outputKey>`."""
     return f"{stack_name(stage, service)}-{output_key}"
+
+
+def check_stage(stage: str, service: str = DEFAULT_SERVICE) -> None:
+    """`stage` and `service` are valid and every name they make fits its AWS limit."""
+    check_name(
+        "service", service, SERVICE_PATTERN, "letters, digits and hyphens, starting with a letter"
+    )
+    check_name(
+        "stage",
+        stage,
+        STAGE_PATTERN,
+        "letters, digits and hyphens, starting with a letter or digit",
+    )
+    names = (
+        ("stack name", stack_name(stage, service), MAX_STACK_NAME),
+        ("stream name", stream_name(stage, service), MAX_STREAM_NAME),
+        *(
+            ("function name", function_name(stage, suffix, service), MAX_FUNCTION_NAME)
+            for suffix in STAGE_FUNCTION_SUFFIXES
+        ),
+        (
+            "delivery stream name",
+            lake_delivery_stream_name(stage, service),
+            MAX_DELIVERY_STREAM_NAME,
+        ),
+    )
+    # The longest stage every name still fits with: the tightest of the limits.
+    room = min(limit - len(name) + len(stage) for _, name, limit in names)
+    if len(stage) > room:
+        kind, name, limit = max(names, key=lambda n: len(n[1]) - n[2])
+        raise ConfigError(
+            f"invalid stage {stage!r}: the {kind} {name!r} would be {len(name)} "
+            f"characters, AWS allows {limit} (with service {service!r} a stage "
+            f"has at most {room} characters)"
+        )
 
 
 # The context keys a stage reads, with the dataclass field each one sets.
@@ -120,35 +159,7 @@ class StageConfig:
     lake_retention_days: int = 0  # 0: kept forever
 
     def __post_init__(self) -> None:
-        check_name(
-            "service",
-            self.service,
-            SERVICE_PATTERN,
-            "letters, digits and hyphens, starting with a letter",
-        )
-        check_name(
-            "stage",
-            self.stage,
-            STAGE_PATTERN,
-            "letters, digits and hyphens, starting with a letter or digit",
-        )
-        names = (
-            ("stack name", self.stack_name, MAX_STACK_NAME),
-            ("stream name", self.stream_name, MAX_STREAM_NAME),
-            ("function name", self.publish_function_name, MAX_FUNCTION_NAME),
-            ("function name", self.publish_batch_function_name, MAX_FUNCTION_NAME),
-            ("function name", self.lake_function_name, MAX_FUNCTION_NAME),
-            ("delivery stream name", self.lake_delivery_stream_name, MAX_DELIVERY_STREAM_NAME),
-        )
-        # The longest stage every name still fits with: the tightest of the limits.
-        room = min(limit - len(name) + len(self.stage) for _, name, limit in names)
-        if len(self.stage) > room:
-            kind, name, limit = max(names, key=lambda n: len(n[1]) - n[2])
-            raise ConfigError(
-                f"invalid stage {self.stage!r}: the {kind} {name!r} would be {len(name)} "
-                f"characters, AWS allows {limit} (with service {self.service!r} a stage "
-                f"has at most {room} characters)"
-            )
+        check_stage(self.stage, self.service)
         check_int("shardCount", self.shard_count, MIN_SHARDS, MAX_SHARDS)
         check_bool("onDemand", self.on_demand)
         if self.on_demand and self.shard_count != 1:
@@ -222,16 +233,16 @@ class StageConfig:
 
     @property
     def publish_function_name(self) -> str:
-        return function_name(self.stage, "publish", self.service)
+        return function_name(self.stage, PUBLISH_SUFFIX, self.service)
 
     @property
     def publish_batch_function_name(self) -> str:
-        return function_name(self.stage, "publish-batch", self.service)
+        return function_name(self.stage, PUBLISH_BATCH_SUFFIX, self.service)
 
     @property
     def lake_function_name(self) -> str:
         """The lake's Firehose transformer."""
-        return function_name(self.stage, "lake", self.service)
+        return function_name(self.stage, LAKE_SUFFIX, self.service)
 
     @property
     def lake_delivery_stream_name(self) -> str:

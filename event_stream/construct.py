@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import Any, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from event_stream.config import DEFAULT_RECORD_BYTES, StageConfig
+from event_stream.checks import ConfigError, check_function_settings, check_int, check_seconds
+from event_stream.config import (
+    DEFAULT_RECORD_BYTES,
+    DEFAULT_SERVICE,
+    MAX_RECORD_BYTES,
+    MAX_RETENTION_HOURS,
+    MAX_SHARDS,
+    MIN_RECORD_BYTES,
+    MIN_RETENTION_HOURS,
+    MIN_SHARDS,
+    PUBLISH_BATCH_SUFFIX,
+    PUBLISH_SUFFIX,
+    check_stage,
+    function_name,
+    stream_name,
+)
 from event_stream.function_parts import ALARM_PERIOD, alarms, logged_function
 from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES, metrics
 
@@ -27,59 +43,120 @@ class EventStream(Construct):
 
     Each function has its own role, allowed exactly one Kinesis action on this one stream
     and writing only to its own log group; nothing else may invoke it but an IAM principal.
+    Names follow the stage: stream `<stage>-<service>-s1`, functions
+    `<service>-<stage>-publish` and `...-publish-batch`. Attributes: `stream`,
+    `publish_function`, `publish_batch_function`, `alarms`.
+
+    :param stage: the stage (letters, digits and hyphens; every name it makes must fit).
+    :param service: the first word of every name. Default: `cncb-event-stream`.
+    :param shard_count: shards of a provisioned stream, 1 to 10,000. Default: 1.
+    :param on_demand: an on-demand stream (no shard count to manage). Default: False.
+    :param retention: how long the stream keeps records, 24 hours to 365 days. Default:
+        24 hours (Kinesis's included retention).
+    :param max_record_bytes: the largest record (partition key + data) the publishers send,
+        1 KiB to 10 MiB; over 1 MiB the stream opts into large records. Default: 1 MiB.
+    :param removal_policy: what `cdk destroy` does with the stream. Default: DESTROY (so the
+        stage can be deployed again; a retained, named stream collides with its next deploy).
+    :param log_level, log_retention_days, tracing: the publishers' (INFO, 30 days, off).
+    :param alarm_topic: where the alarms notify (an `ITopic` or a topic ARN). Default: none.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        service: str = DEFAULT_SERVICE,
+        shard_count: int = 1,
+        on_demand: bool = False,
+        retention: Duration | None = None,
+        max_record_bytes: int = DEFAULT_RECORD_BYTES,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+        log_level: str = "INFO",
+        log_retention_days: int = 30,
+        tracing: bool = False,
+        alarm_topic: sns.ITopic | str | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
-        self.config = config
-        self.stream = self._stream()
+        check_stage(stage, service)
+        check_function_settings(log_level, log_retention_days, tracing)
+        check_int("shard_count", shard_count, MIN_SHARDS, MAX_SHARDS)
+        check_int("max_record_bytes", max_record_bytes, MIN_RECORD_BYTES, MAX_RECORD_BYTES)
+        retention = retention or Duration.hours(MIN_RETENTION_HOURS)
+        if not retention.is_unresolved():
+            check_seconds(
+                "retention",
+                retention.to_seconds(),
+                MIN_RETENTION_HOURS * 3600,
+                MAX_RETENTION_HOURS * 3600,
+            )
+        if on_demand and shard_count != 1:
+            raise ConfigError(
+                f"stage {stage!r}: shard_count={shard_count} cannot be combined with "
+                "on_demand (an on-demand stream has no shard count)"
+            )
+        self.stream_name = stream_name(stage, service)
+        self.max_record_bytes = max_record_bytes
+        self.stream = kinesis.Stream(
+            self,
+            "Stream",
+            stream_name=self.stream_name,
+            retention_period=retention,
+            stream_mode=kinesis.StreamMode.ON_DEMAND
+            if on_demand
+            else kinesis.StreamMode.PROVISIONED,
+            shard_count=None if on_demand else shard_count,
+            # Stated explicitly: the default hides the key behind a region condition.
+            encryption=kinesis.StreamEncryption.MANAGED,
+            removal_policy=removal_policy,
+        )
+        if max_record_bytes > DEFAULT_RECORD_BYTES:
+            # The stream must opt into records over 1 MiB; the L2 has no property for it yet.
+            cast(kinesis.CfnStream, self.stream.node.default_child).add_property_override(
+                "MaxRecordSizeInKiB", math.ceil(max_record_bytes / 1024)
+            )
         # Only the runtime files: no tests, caches or notes reach the asset. One Code object
         # for both functions: the asset is staged and hashed once.
         self.code = lambda_.Code.from_asset(
             str(LAMBDA_SRC), exclude=["*", *(f"!{name}" for name in RUNTIME_FILES)]
         )
+        logging: dict[str, Any] = {"log_level": log_level, "log_retention_days": log_retention_days}
+        # Plain names (not the functions' Ref tokens): alarms and descriptions read them.
+        self.publish_function_name = function_name(stage, PUBLISH_SUFFIX, service)
+        self.publish_batch_function_name = function_name(stage, PUBLISH_BATCH_SUFFIX, service)
         self.publish_function = self._function(
             "Publish",
-            config.publish_function_name,
+            self.publish_function_name,
             "handler.publish",
             "kinesis:PutRecord",
             timeout=PUBLISH_TIMEOUT,
+            tracing=tracing,
+            **logging,
         )
         self.publish_batch_function = self._function(
             "PublishBatch",
-            config.publish_batch_function_name,
+            self.publish_batch_function_name,
             "handler.publish_batch",
             "kinesis:PutRecords",
             timeout=PUBLISH_BATCH_TIMEOUT,
+            tracing=tracing,
+            **logging,
         )
-        self.alarms = self._alarms()
-
-    def _stream(self) -> kinesis.Stream:
-        config = self.config
-        stream = kinesis.Stream(
-            self,
-            "Stream",
-            stream_name=config.stream_name,
-            retention_period=Duration.hours(config.retention_hours),
-            stream_mode=(
-                kinesis.StreamMode.ON_DEMAND if config.on_demand else kinesis.StreamMode.PROVISIONED
-            ),
-            shard_count=None if config.on_demand else config.shard_count,
-            # Stated explicitly: the default hides the key behind a region condition.
-            encryption=kinesis.StreamEncryption.MANAGED,
-            removal_policy=RemovalPolicy.RETAIN if config.retain_stream else RemovalPolicy.DESTROY,
-        )
-        if config.max_record_bytes > DEFAULT_RECORD_BYTES:
-            # The stream must opt into records over 1 MiB; the L2 has no property for it yet.
-            cast(kinesis.CfnStream, stream.node.default_child).add_property_override(
-                "MaxRecordSizeInKiB", math.ceil(config.max_record_bytes / 1024)
-            )
-        return stream
+        self.alarms = self._alarms(alarm_topic)
 
     def _function(
-        self, construct_id: str, name: str, handler: str, action: str, *, timeout: Duration
+        self,
+        construct_id: str,
+        name: str,
+        handler: str,
+        action: str,
+        *,
+        timeout: Duration,
+        tracing: bool,
+        log_level: str,
+        log_retention_days: int,
     ) -> lambda_.Function:
-        config = self.config
         function = logged_function(
             self,
             construct_id,
@@ -88,14 +165,14 @@ class EventStream(Construct):
             code=self.code,
             environment={
                 "STREAM_NAME": self.stream.stream_name,
-                "MAX_RECORD_BYTES": str(config.max_record_bytes),
+                "MAX_RECORD_BYTES": str(self.max_record_bytes),
                 # Lambda does not tell the code its timeout; every call is sized from it.
                 "FUNCTION_TIMEOUT_SECONDS": str(int(timeout.to_seconds())),
             },
-            description=f"{action} on {config.stream_name}",
-            log_level=config.log_level,
-            log_retention_days=config.log_retention_days,
-            tracing=config.tracing,
+            description=f"{action} on {self.stream_name}",
+            log_level=log_level,
+            log_retention_days=log_retention_days,
+            tracing=tracing,
             timeout=timeout,
             # Lambda's own retry of an asynchronous invocation would publish the events
             # again under fresh ids; a caller that retries supplies the ids (README).
@@ -105,7 +182,7 @@ class EventStream(Construct):
         self.stream.grant(cast(iam.IRole, function.role), action)
         return function
 
-    def _alarms(self) -> list[cloudwatch.Alarm]:
+    def _alarms(self, topic: sns.ITopic | str | None) -> list[cloudwatch.Alarm]:
         """What an on-call engineer of a publisher needs to hear about."""
         watched: list[tuple[str, cloudwatch.IMetric, str, float]] = [
             (
@@ -113,7 +190,7 @@ class EventStream(Construct):
                 self.stream.metric_write_provisioned_throughput_exceeded(
                     period=ALARM_PERIOD, statistic="Sum"
                 ),
-                f"{self.config.stream_name}: writes throttled (shard write limit reached)",
+                f"{self.stream_name}: writes throttled (shard write limit reached)",
                 1,
             ),
             (
@@ -121,11 +198,11 @@ class EventStream(Construct):
                 cloudwatch.Metric(
                     namespace=metrics.NAMESPACE,
                     metric_name=metrics.UNPUBLISHED_METRIC,
-                    dimensions_map={"FunctionName": self.config.publish_batch_function_name},
+                    dimensions_map={"FunctionName": self.publish_batch_function_name},
                     period=ALARM_PERIOD,
                     statistic="Sum",
                 ),
-                f"{self.config.publish_batch_function_name}: events it could not publish",
+                f"{self.publish_batch_function_name}: events it could not publish",
                 1,
             ),
         ]
@@ -149,4 +226,4 @@ class EventStream(Construct):
                     1,
                 )
             )
-        return alarms(self, watched, topic=self.config.alarm_topic_arn)
+        return alarms(self, watched, topic=topic)

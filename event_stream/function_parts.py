@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import Any, cast
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -28,17 +28,22 @@ def logged_function(
     code: lambda_.Code,
     environment: Mapping[str, str],
     description: str,
-    log_level: str,
+    log_level: str | None,
     log_retention_days: int,
     tracing: bool,
     timeout: Duration,
     memory_size: int = 256,
     async_retry_attempts: int | None = None,
+    runtime: lambda_.Runtime = RUNTIME,
+    overrides: Mapping[str, Any] | None = None,
 ) -> lambda_.Function:
     """A function named `name` with a role and a log group of its own.
 
     The role may write only to that log group (instead of AWSLambdaBasicExecutionRole,
     whose log rights cover every log group in the account); the caller grants the rest.
+    Logs are JSON at `log_level`; `log_level` None leaves the levels (and, through
+    `overrides`, the format) to the caller. `overrides` are `lambda_.Function` arguments laid
+    over these.
     """
     log_group = logs.LogGroup(
         scope,
@@ -60,24 +65,34 @@ def logged_function(
             resources=[log_group.log_group_arn],
         )
     )
+    levels: dict[str, Any] = (
+        {
+            "application_log_level_v2": lambda_.ApplicationLogLevel[log_level],
+            "system_log_level_v2": lambda_.SystemLogLevel.WARN,
+        }
+        if log_level
+        else {}
+    )
     function = lambda_.Function(
         scope,
         construct_id,
-        function_name=name,
-        runtime=RUNTIME,
-        architecture=lambda_.Architecture.ARM_64,
-        handler=handler,
-        code=code,
-        environment=dict(environment),
-        role=role,
-        log_group=log_group,
-        logging_format=lambda_.LoggingFormat.JSON,
-        application_log_level_v2=lambda_.ApplicationLogLevel[log_level],
-        system_log_level_v2=lambda_.SystemLogLevel.WARN,
-        tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
-        memory_size=memory_size,
-        timeout=timeout,
-        retry_attempts=async_retry_attempts,
+        **{
+            "function_name": name,
+            "runtime": runtime,
+            "architecture": lambda_.Architecture.ARM_64,
+            "handler": handler,
+            "code": code,
+            "environment": dict(environment),
+            "role": role,
+            "log_group": log_group,
+            "logging_format": lambda_.LoggingFormat.JSON,
+            **levels,
+            "tracing": lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
+            "memory_size": memory_size,
+            "timeout": timeout,
+            "retry_attempts": async_retry_attempts,
+            **(overrides or {}),
+        },
     )
     if tracing:
         # Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*".

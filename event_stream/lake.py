@@ -25,12 +25,21 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from event_stream.checks import ConfigError, check_seconds, is_unresolved
+from event_stream.checks import (
+    ConfigError,
+    check_function_settings,
+    check_seconds,
+    is_unresolved,
+)
 from event_stream.config import (
     DEFAULT_LAKE_BUFFER_SECONDS,
     DEFAULT_SERVICE,
+    LAKE_SUFFIX,
     MAX_LAKE_BUFFER_SECONDS,
-    StageConfig,
+    check_stage,
+    function_name,
+    lake_delivery_stream_name,
+    stream_name,
 )
 from event_stream.function_parts import ALARM_PERIOD, alarms, logged_function
 from event_stream.imports import import_stream
@@ -83,20 +92,15 @@ class EventLake(Construct):
         alarm_topic: sns.ITopic | str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        names = StageConfig(
-            stage=stage,
-            service=service,
-            log_level=log_level,
-            log_retention_days=log_retention_days,
-            tracing=tracing,
-        )
+        check_stage(stage, service)
+        check_function_settings(log_level, log_retention_days, tracing)
         interval = buffering_interval or Duration.seconds(DEFAULT_LAKE_BUFFER_SECONDS)
         if not isinstance(interval, Duration):
             raise ConfigError(f"invalid buffering_interval {interval!r}: must be a Duration")
         if not interval.is_unresolved():
             check_seconds("buffering_interval", interval.to_seconds(), 0, MAX_LAKE_BUFFER_SECONDS)
-        self.stream_name = names.stream_name
-        self.delivery_stream_name = names.lake_delivery_stream_name
+        self.stream_name = stream_name(stage, service)
+        self.delivery_stream_name = lake_delivery_stream_name(stage, service)
         source = stream or import_stream(self, "Stream", stage=stage, service=service)
         self.bucket = s3.Bucket(
             self,
@@ -123,23 +127,23 @@ class EventLake(Construct):
         self.transformer = logged_function(
             self,
             "Transformer",
-            name=names.lake_function_name,
+            name=function_name(stage, LAKE_SUFFIX, service),
             handler="lake_transformer.handler",
             code=lambda_.Code.from_asset(
                 str(LAMBDA_SRC), exclude=["*", *(f"!{name}" for name in LAKE_RUNTIME_FILES)]
             ),
             environment={},
-            description=f"Firehose transformer of {names.stream_name} into its lake",
+            description=f"Firehose transformer of {self.stream_name} into its lake",
             log_level=log_level,
             log_retention_days=log_retention_days,
             tracing=tracing,
             timeout=TRANSFORMER_TIMEOUT,
         )
-        data_prefix, error_prefix = lake_prefixes(names.stream_name)
+        data_prefix, error_prefix = lake_prefixes(self.stream_name)
         self.delivery_stream = firehose.DeliveryStream(
             self,
             "DeliveryStream",
-            delivery_stream_name=names.lake_delivery_stream_name,
+            delivery_stream_name=self.delivery_stream_name,
             source=firehose.KinesisStreamSource(source),
             destination=firehose.S3Bucket(
                 self.bucket,

@@ -29,7 +29,26 @@ class EventStreamStack(Stack):
             **kwargs,
         )
         self.config = config
-        self.event_stream = EventStream(self, "EventStream", config=config)
+        # Stages that keep their stream keep their lake; others go whole with the stack.
+        removal_policy = RemovalPolicy.RETAIN if config.retain_stream else RemovalPolicy.DESTROY
+        shared: dict[str, Any] = {
+            "stage": config.stage,
+            "service": config.service,
+            "log_level": config.log_level,
+            "log_retention_days": config.log_retention_days,
+            "tracing": config.tracing,
+            "alarm_topic": config.alarm_topic_arn,
+            "removal_policy": removal_policy,
+        }
+        self.event_stream = EventStream(
+            self,
+            "EventStream",
+            shard_count=config.shard_count,
+            on_demand=config.on_demand,
+            retention=Duration.hours(config.retention_hours),
+            max_record_bytes=config.max_record_bytes,
+            **shared,
+        )
         values = {
             "streamName": self.event_stream.stream.stream_name,
             "streamArn": self.event_stream.stream.stream_arn,
@@ -41,8 +60,6 @@ class EventStreamStack(Stack):
             self.lake = EventLake(
                 self,
                 "EventLake",
-                stage=config.stage,
-                service=config.service,
                 stream=self.event_stream.stream,
                 buffering_interval=Duration.seconds(config.lake_buffer_seconds),
                 retention=(
@@ -50,14 +67,7 @@ class EventStreamStack(Stack):
                     if config.lake_retention_days
                     else None
                 ),
-                # Stages that keep their stream keep their lake; others empty and delete it.
-                removal_policy=RemovalPolicy.RETAIN
-                if config.retain_stream
-                else RemovalPolicy.DESTROY,
-                log_level=config.log_level,
-                log_retention_days=config.log_retention_days,
-                tracing=config.tracing,
-                alarm_topic=config.alarm_topic_arn,
+                **shared,
             )
             values.update(
                 lakeBucketName=self.lake.bucket.bucket_name,

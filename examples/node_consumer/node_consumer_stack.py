@@ -1,46 +1,36 @@
-"""A Node.js consumer stack: the cookbook's stream processor on the stage's event stream,
-with CDK's own `KinesisEventSource` on the stream `import_stream` binds through its exports."""
+"""A Node.js consumer stack: the cookbook's stream processor on the stage's event stream, a
+`StreamProcessor` whose code is `handler/index.js` (with its node_modules): it gets the same
+dead-letter queue, record age bound, retries and alarms as a Python consumer."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
-from event_stream import import_stream
+from event_stream import StreamProcessor
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 
 
 class NodeConsumerStack(Stack):
     """`cncb-node-stream-processor-<stage>`: every event of the stage, from the start, in
-    batches of 100, logged by `handler/index.js` (with its node_modules)."""
+    batches of 100, logged by `handler/index.js` in Lambda's text log format."""
 
     def __init__(self, scope: Construct, *, stage: str, **kwargs: Any) -> None:
         super().__init__(scope, f"cncb-node-stream-processor-{stage}", **kwargs)
-        self.function = lambda_.Function(
+        self.processor = StreamProcessor(
             self,
             "Listener",
-            function_name=f"cncb-node-stream-processor-{stage}-listener",
+            stage=stage,
+            name="listener",
+            service="cncb-node-stream-processor",
             runtime=lambda_.Runtime.NODEJS_20_X,
+            code_dir=HANDLER_DIR,
             handler="index.handler",
-            code=lambda_.Code.from_asset(
-                str(HANDLER_DIR), exclude=["package-lock.json", "node_modules/.installed"]
-            ),
-            timeout=Duration.seconds(30),
-            logging_format=lambda_.LoggingFormat.TEXT,
+            function_props={"logging_format": lambda_.LoggingFormat.TEXT},
         )
-        self.function.add_event_source(
-            event_sources.KinesisEventSource(
-                import_stream(self, "Events", stage=stage),
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=100,
-                bisect_batch_on_error=True,
-                report_batch_item_failures=True,
-                retry_attempts=5,
-            )
-        )
+        self.function = self.processor.function

@@ -67,3 +67,13 @@ def test_local_status_shows_the_node_consumers_mapping(node_consumer):
 
     shown = wait_for(lambda: FUNCTION in status() and status())
     assert "Paused" not in shown
+
+
+def test_the_node_consumer_has_its_dead_letter_queue_and_bounded_mapping(node_consumer):
+    queue = node_consumer.client("sqs").get_queue_url(QueueName=f"{FUNCTION}-dlq")["QueueUrl"]
+    (mapping,) = node_consumer.client("lambda").list_event_source_mappings(FunctionName=FUNCTION)[
+        "EventSourceMappings"
+    ]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f"{FUNCTION}-dlq")
+    assert (mapping["MaximumRetryAttempts"], mapping["MaximumRecordAgeInSeconds"]) == (5, 21600)
+    assert queue.endswith(f"{FUNCTION}-dlq")

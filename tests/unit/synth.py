@@ -45,15 +45,9 @@ PROCESSOR_CODE = FIXTURES / "processor_code"
 def processor_stack(app: cdk.App, tamper=None, **options: Any) -> cdk.Stack:
     """A consumer stack with one StreamProcessor `orders-john-listener` on stage john."""
     stack = cdk.Stack(app, "consumer", env=ENV)
+    settings = {"code_dir": PROCESSOR_CODE, "handler": "handler.handler", **options}
     processor = StreamProcessor(
-        stack,
-        "Listener",
-        stage="john",
-        name="listener",
-        service="orders",
-        code_dir=PROCESSOR_CODE,
-        handler="handler.handler",
-        **options,
+        stack, "Listener", stage="john", name="listener", service="orders", **settings
     )
     if tamper:
         tamper(processor)
