@@ -17,6 +17,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from figures import Figure
+
 from event_stream.lambda_src import event_envelope, publisher
 from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.readers.deployed import bootstrap_bucket
@@ -252,3 +254,51 @@ def measure(runs: int) -> dict[str, Any]:
         }
     finally:
         local_aws.stop(state_dir=state)
+
+
+def figures(r: dict[str, Any]) -> list[Figure]:
+    """The consumers' rows of the table, from `measure`'s results."""
+    cd, cl, cp = (r["consumers"][k] for k in ("delivery", "latency", "publishing"))
+    noop, io = r["consumers"]["shards"]["noop"], r["consumers"]["shards"]["io_50ms"]
+    return [
+        Figure(
+            "consumer delivery, batch 100 (local AWS)",
+            f"{cd['delivered_per_s']:,.0f} ev/s",
+            f"{cd['get_records_per_s']:,.0f} ev/s (raw get_records)",
+            f"{cd['ratio']:.2f}x",
+            ">= 0.5x",
+            cd["ratio"] >= 0.5,
+        ),
+        Figure(
+            "delivery, 4 shards vs 1, no-op handler",
+            f"{noop['four_shards_per_s']:,.0f} ev/s",
+            f"{noop['one_shard_per_s']:,.0f} ev/s (1 shard)",
+            f"{noop['ratio']:.2f}x",
+            ">= 2x or explained",
+            noop["ratio"] >= 2,
+        ),
+        Figure(
+            "delivery, 4 shards vs 1, 50 ms of I/O a batch",
+            f"{io['four_shards_per_s']:,.0f} ev/s",
+            f"{io['one_shard_per_s']:,.0f} ev/s (1 shard)",
+            f"{io['ratio']:.2f}x",
+            ">= 2x",
+            io["ratio"] >= 2,
+        ),
+        Figure(
+            "publish-to-handler latency, window 0",
+            f"median {cl['median_s']:.2f} s, p95 {cl['p95_s']:.2f} s",
+            "Lambda polls once a second",
+            "-",
+            "median < 1 s",
+            cl["median_s"] < 1,
+        ),
+        Figure(
+            "publishing with a processor deployed",
+            f"{cp['with_consumer_per_s']:,.0f} ev/s",
+            f"{cp['without_per_s']:,.0f} ev/s (none)",
+            f"{cp['ratio']:.2f}x",
+            ">= 0.9x",
+            cp["ratio"] >= 0.9,
+        ),
+    ]

@@ -8,6 +8,8 @@ import statistics
 import time
 import zipfile
 
+from figures import Figure
+
 from event_stream.tools.lambda_model.function import DeployedFunction
 from event_stream.tools.lambda_model.kinesis_event import lambda_event
 from event_stream.tools.lambda_model.workers import Worker
@@ -73,3 +75,18 @@ def measure(invocations: int) -> dict[str, float]:
             worker.stop()
     python, node = (statistics.median(samples[n]) for n in ("python", "node"))
     return {"python_ms": python * 1000, "node_ms": node * 1000, "ratio": node / python}
+
+
+def figures(r: dict) -> list[Figure]:
+    """The workers' row of the table, from `measure`'s results."""
+    w = r["workers"]
+    return [
+        Figure(
+            "warm invocation, 100 records: Node.js worker",
+            f"{w['node_ms']:.2f} ms",
+            f"{w['python_ms']:.2f} ms (Python worker)",
+            f"{w['ratio']:.2f}x",
+            "<= 1.5x",
+            w["ratio"] <= 1.5,
+        )
+    ]
