@@ -66,9 +66,16 @@ def test_invoked_event_comes_back_from_tail_with_every_envelope_field(deployed):
     assert envelope["tags"] == {"region": "us-east-1"}
 
 
-def test_local_invoke_says_it_ran_the_deployed_code_here(deployed):
+def test_invoke_goes_through_lambdas_invoke_api_on_the_local_aws(deployed):
     result = deployed.cli("invoke", "--stage", STAGE, "--data", '{"type":"t"}')
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["SequenceNumber"]
+    assert "running the deployed code" not in result.stderr
+
+
+def test_invoke_local_says_it_ran_the_deployed_code_here(deployed):
+    result = deployed.cli("invoke", "--stage", STAGE, "--local", "--data", '{"type":"t"}')
+    assert result.returncode == 0, result.stderr
     assert f"running the deployed code of {STACK}-publish (handler.publish)" in result.stderr
 
 

@@ -18,7 +18,7 @@ def client(service: str):
 @pytest.fixture
 def poller(aws_credentials, tmp_path):
     with mock_aws():
-        invoker = Invoker(client, region="us-east-1", bootstrap=("123456789012", "us-east-1"))
+        invoker = Invoker(client, region="us-east-1")
         poller = MappingPoller(client, invoker, region="us-east-1", state_dir=tmp_path)
         yield poller
         poller.stop()
@@ -36,19 +36,13 @@ def test_with_no_mappings_the_status_says_so(poller, tmp_path):
 
 
 def _mapped_function(runtime: str) -> None:
-    """A function of `runtime` mapped to a stream, its code where a CDK deploy puts it."""
+    """A function of `runtime`, created with a zip, mapped to a stream."""
     import io
     import zipfile
 
-    from event_stream.tools.readers.deployed import bootstrap_bucket
-
-    bucket = bootstrap_bucket("123456789012", "us-east-1")
-    s3 = boto3.client("s3", region_name="us-east-1")
-    s3.create_bucket(Bucket=bucket)
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("Handler.class", "not run here")
-    s3.put_object(Bucket=bucket, Key="consumer.zip", Body=code.getvalue())
     role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]
     kinesis = boto3.client("kinesis", region_name="us-east-1")
     kinesis.create_stream(StreamName="events", ShardCount=1)
@@ -58,7 +52,7 @@ def _mapped_function(runtime: str) -> None:
         Runtime=runtime,
         Role=role["Arn"],
         Handler="example.Handler::handleRequest",
-        Code={"S3Bucket": bucket, "S3Key": "consumer.zip"},
+        Code={"ZipFile": code.getvalue()},
     )
     lambda_.create_event_source_mapping(
         FunctionName="java-consumer",
@@ -82,3 +76,12 @@ def test_a_runtime_that_cannot_run_here_pauses_its_mapping_and_says_why(poller, 
         logGroupName="/aws/lambda/java-consumer"
     )["events"]
     assert len(events) == 1 and "cannot run runtime java21" in events[0]["message"]
+
+
+def test_a_mapping_whose_function_is_gone_does_not_stop_discovery(poller, tmp_path):
+    _mapped_function("java21")
+    boto3.client("lambda", region_name="us-east-1").delete_function(FunctionName="java-consumer")
+    poller.discover()  # raises nothing: other mappings are still found and run
+    poller.write_status()
+    (mapping,) = read_status(tmp_path)["mappings"]
+    assert mapping["state"].startswith("Paused: java-consumer: ")

@@ -1,6 +1,7 @@
 """`invoke --stage S --data JSON [--batch] [--local]`, and running any deployed function
-once: Lambda `Invoke` on AWS; on the local AWS (and with `--local`), the deployed zip in the
-invoker's warm workers on this machine."""
+once: Lambda `Invoke`, on AWS and on the local AWS alike (which runs it in its warm
+workers); with `--local`, the deployed zip runs in a worker of this command, on this
+machine."""
 
 from __future__ import annotations
 
@@ -45,13 +46,11 @@ def run(args: argparse.Namespace) -> None:
 
 
 def function_invoker(target: Target, function_name: str, *, here: bool) -> Invoke:
-    """A callable that invokes the function with an event.
-
-    On the local AWS (which cannot run Lambda code) and with `here`, the deployed zip runs
-    in warm workers on this machine (the local AWS's own invoker); otherwise Lambda `Invoke`
-    runs it, never retried.
+    """A callable that invokes the function with an event: Lambda `Invoke`, never retried
+    (on the local AWS too, whose Invoke API runs the code); with `here`, the deployed zip
+    runs in a worker of this process.
     """
-    if target.local or here:
+    if here:
         return _invoker_here(target, function_name)
     client = target.client("lambda", INVOKE_CONFIG)
 
@@ -67,14 +66,9 @@ def _invoker_here(target: Target, function_name: str) -> Invoke:
     from event_stream.tools.local import launcher
     from event_stream.tools.local.invoker import Invoker
 
-    bootstrap = None
-    if target.local:
-        account = target.client("sts").get_caller_identity()["Account"]
-        bootstrap = (account, target.region)
     invoker = Invoker(
         target.client,
         region=target.region,
-        bootstrap=bootstrap,
         ship_logs=target.local,
         # On the local AWS the code reaches only it; against AWS it runs as the developer.
         environment=launcher.function_environment(target.endpoint) if target.endpoint else None,

@@ -22,6 +22,7 @@ class DeployedFunction:
     memory_size: int = 128
     log_format: str = "JSON"
     role: str = ""
+    system_log_level: str = "INFO"
 
     @classmethod
     def from_configuration(cls, config: dict[str, Any], code_zip: bytes) -> DeployedFunction:
@@ -41,4 +42,5 @@ class DeployedFunction:
             memory_size=int(config.get("MemorySize", 128)),
             log_format=logging_config.get("LogFormat") or "Text",
             role=config.get("Role", ""),
+            system_log_level=logging_config.get("SystemLogLevel") or "INFO",
         )

@@ -10,12 +10,15 @@ from event_stream.tools.lambda_model.wire import FunctionError
 
 @dataclass(frozen=True)
 class Invocation:
-    """What one invocation answered (`answer`, or `error` in Lambda's error shape), and the
-    log lines it wrote."""
+    """What one invocation answered (`answer`, or `error` in Lambda's error shape), the log
+    lines it wrote, and what Lambda's REPORT line tells of it."""
 
     answer: Any
     error: FunctionError | None = None
     log_lines: list[str] = field(default_factory=list)
+    request_id: str = ""
+    duration_ms: float = 0.0
+    max_memory_mb: int = 0
 
 
 def failure(error_type: str, message: str) -> Invocation:

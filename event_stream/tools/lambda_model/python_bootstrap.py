@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -79,6 +80,20 @@ class Context:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def _load(module_name: str, function_name: str) -> tuple[Any, dict[str, Any]]:
+    """The handler, or the error the Python runtime answers when it cannot be loaded."""
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        message = f"Unable to import module '{module_name}': {error}"
+        return None, {"errorMessage": message, "errorType": "Runtime.ImportModuleError"}
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        message = f"Handler '{function_name}' missing on module '{module_name}'"
+        return None, {"errorMessage": message, "errorType": "Runtime.HandlerNotFound"}
+    return handler, {}
+
+
 def main() -> None:
     # The deployed code, not this script's folder, is what `import handler` must find.
     sys.path[0] = os.environ["LAMBDA_TASK_ROOT"]
@@ -98,18 +113,27 @@ def main() -> None:
         request = json.loads(line)
         formatter.request_id = request["requestId"]
         answer: dict[str, Any]
-        try:
-            if handler is None:  # the init phase, paid by the first invocation
-                handler = getattr(importlib.import_module(module_name), function_name)
-            context = Context(
-                os.environ.get("AWS_LAMBDA_FUNCTION_NAME", module_name),
-                timeout,
-                request["requestId"],
-            )
-            answer = {"result": handler(request["event"], context)}
-        except Exception as error:  # the runtime reports any exception the same way
-            logging.getLogger().error("invocation failed", exc_info=True)
-            answer = {"errorType": type(error).__name__, "errorMessage": str(error)}
+        if handler is None:  # the init phase, paid by the first invocation
+            handler, answer = _load(module_name, function_name)
+        if handler is not None:
+            try:
+                context = Context(
+                    os.environ.get("AWS_LAMBDA_FUNCTION_NAME", module_name),
+                    timeout,
+                    request["requestId"],
+                )
+                answer = {"result": handler(request["event"], context)}
+            except Exception as error:  # the runtime reports any exception the same way
+                logging.getLogger().error("invocation failed", exc_info=True)
+                answer = {
+                    "errorMessage": str(error),
+                    "errorType": type(error).__name__,
+                    "requestId": request["requestId"],
+                    # The handler's frames, as the Python runtime lists them.
+                    "stackTrace": traceback.format_list(
+                        traceback.extract_tb(error.__traceback__)[1:]
+                    ),
+                }
         answer["logs"] = captured.take()
         answers.write(json.dumps(answer, default=str) + "\n")
         answers.flush()

@@ -50,6 +50,7 @@ class FunctionError(TypedDict):
 
     errorType: str
     errorMessage: str
+    requestId: NotRequired[str]
     stackTrace: NotRequired[list[str]]
 
 

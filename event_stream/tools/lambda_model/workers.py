@@ -29,6 +29,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -142,9 +143,20 @@ class Worker:
     def alive(self) -> bool:
         return self._process.poll() is None
 
-    def invoke(self, event: Any) -> Invocation:
-        """Run the handler once with `event`; a hang past the timeout ends this worker."""
-        request_id = str(uuid.uuid4())
+    def invoke(self, event: Any, request_id: str | None = None) -> Invocation:
+        """Run the handler once with `event` (as request `request_id`, a new one if None); a
+        hang past the timeout ends this worker."""
+        request_id = request_id or str(uuid.uuid4())
+        started = time.perf_counter()
+        invocation = self._exchange(event, request_id)
+        return replace(
+            invocation,
+            request_id=request_id,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            max_memory_mb=self._max_memory_mb(),
+        )
+
+    def _exchange(self, event: Any, request_id: str) -> Invocation:
         # The function's timeout, plus the interpreter start Lambda does not bill.
         timeout = self.function.timeout + (0 if self._warm else INTERPRETER_START)
         try:
@@ -174,6 +186,16 @@ class Worker:
         if "result" in outcome:
             return Invocation(outcome["result"], None, log_lines)
         return Invocation(None, outcome, log_lines)
+
+    def _max_memory_mb(self) -> int:
+        """The environment's peak resident memory, as REPORT's "Max Memory Used" (Linux's
+        VmHWM; 0 where /proc cannot tell)."""
+        try:
+            status = Path(f"/proc/{self._process.pid}/status").read_text()
+        except OSError:
+            return 0
+        peak = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+        return round(int(peak[1]) / 1024) if peak else 0
 
     def _take_stderr(self) -> list[str]:
         taken, self._stderr = [line for line in self._stderr if line.strip()], []

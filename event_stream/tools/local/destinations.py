@@ -1,11 +1,11 @@
-"""Where a mapping's discarded batches go: its on-failure destination, SQS or SNS, with the
+"""Where a mapping's discarded batches go, its on-failure destination, SQS or SNS, with the
 record Lambda writes ("Retain discarded batch records for a Kinesis Data Streams event
-source")."""
+source"); and, for the Invoke API, where an asynchronous invocation's record goes."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from event_stream.tools import arns
@@ -19,7 +19,7 @@ class Destinations:
         self.client = client
         self._queue_urls: dict[str, str] = {}
 
-    def send(self, arn: str, record: OnFailureRecord) -> None:
+    def send(self, arn: str, record: OnFailureRecord | Mapping[str, Any]) -> None:
         """Deliver one record to the destination `arn`."""
         body = json.dumps(record)
         service = arns.service(arn)

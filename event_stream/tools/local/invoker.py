@@ -15,10 +15,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from event_stream.tools import arns
+from event_stream.tools.errors import UserError
+from event_stream.tools.lambda_model import platform_log
 from event_stream.tools.lambda_model.function import DeployedFunction
 from event_stream.tools.lambda_model.invocation import Invocation, failure
 from event_stream.tools.lambda_model.workers import UnsupportedRuntime, Worker, runtime_command
@@ -78,24 +82,21 @@ class _Function:
 class Invoker:
     """Runs deployed functions in warm workers, by name or ARN.
 
-    `client(service)` makes boto3 clients where the functions live. `bootstrap`, on the local
-    AWS, is `(account, region)` of the CDK bootstrap bucket the code is read from (moto does
-    not serve a function's `Code.Location`); on AWS the code comes from that location.
-    With `ship_logs`, log lines go to the function's log group. `environment` is what a
-    worker starts from (`launcher.function_environment` on the local AWS)."""
+    `client(service)` makes boto3 clients where the functions live; each function's code is
+    downloaded from its `Code.Location`, on AWS and on the local AWS alike. With
+    `ship_logs`, log lines go to the function's log group. `environment` is what a worker
+    starts from (`launcher.function_environment` on the local AWS)."""
 
     def __init__(
         self,
         client: Callable[[str], Any],
         *,
         region: str,
-        bootstrap: tuple[str, str] | None = None,
         ship_logs: bool = True,
         environment: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
         self.region = region
-        self.bootstrap = bootstrap
         self.ship_logs = ship_logs
         self.environment = environment  # the workers' base variables (None: this process's)
         self._functions: dict[str, _Function] = {}
@@ -103,7 +104,9 @@ class Invoker:
 
     def refresh(self, function: str) -> tuple[DeployedFunction, str | None, bool]:
         """The function as it is now: `(deployed, why it cannot run here or None, whether
-        it changed since the last look)`; a change retires its workers."""
+        it changed since the last look)`; a change retires its workers. A runtime that
+        cannot run here, or code that cannot be had, is said once in the function's log
+        group and holds back only this function."""
         name = arns.function_name(function)
         config = self.client("lambda").get_function_configuration(FunctionName=name)
         version = json.dumps({key: config.get(key) for key in ENVIRONMENT_KEYS}, sort_keys=True)
@@ -111,26 +114,30 @@ class Invoker:
             known = self._functions.get(name)
             if known and known.version == version:
                 return known.deployed, known.unsupported, False
-            bootstrap = None
-            if self.bootstrap:
-                bootstrap = (self.client("s3"), *self.bootstrap)
-            deployed = fetch_function(self.client("lambda"), name, bootstrap=bootstrap)
-            entry = _Function(version, deployed)
+            entry = _Function(version, DeployedFunction.from_configuration(config, b""))
             try:
-                runtime_command(deployed)
+                runtime_command(entry.deployed)  # before any download: no code needed
+                entry.deployed = fetch_function(self.client("lambda"), name)
             except UnsupportedRuntime as unsupported:
                 entry.unsupported = str(unsupported)
-                line = f"{unsupported}; its event source mappings are paused"
-                self._log(deployed, [json.dumps({"level": "ERROR", "message": line})])
+            except (ClientError, OSError, UserError) as error:
+                entry.unsupported = f"{name}: its code cannot be downloaded here: {error}"
+            if entry.unsupported:
+                line = f"{entry.unsupported}; its event source mappings are paused"
+                self._log(entry.deployed, [json.dumps({"level": "ERROR", "message": line})])
             self._functions[name] = entry
         if known:
             known.retire()
-        return deployed, entry.unsupported, known is not None
+        return entry.deployed, entry.unsupported, known is not None
 
-    def invoke(self, function: str, event: Any, *, refresh: bool = True) -> Invocation:
-        """Run one invocation of `function` with `event`. With `refresh`, look up the
-        function's configuration first (a changed function runs its new code); without it,
-        run the version last looked up."""
+    def invoke(
+        self, function: str, event: Any, *, refresh: bool = True, request_id: str | None = None
+    ) -> Invocation:
+        """Run one invocation of `function` with `event`, as request `request_id` (a new one
+        if None; Lambda's retries of an asynchronous invocation keep theirs). With `refresh`,
+        look up the function's configuration first (a changed function runs its new code);
+        without it, run the version last looked up. Its log lines, Lambda's START, END and
+        REPORT around them, go to the function's log group and come back in the answer."""
         name = arns.function_name(function)
         entry = self._functions.get(name)
         if refresh or entry is None:
@@ -140,11 +147,12 @@ class Invoker:
             return failure("Runtime.Unsupported", entry.unsupported)
         worker = entry.take_worker(self.region, self.environment)
         try:
-            invocation = worker.invoke(event)
+            invocation = worker.invoke(event, request_id)
         finally:
             entry.give_back(worker)
-        self._log(entry.deployed, invocation.log_lines, stream=worker.log_stream)
-        return invocation
+        logged = replace(invocation, log_lines=platform_log.around(entry.deployed, invocation))
+        self._log(entry.deployed, logged.log_lines, stream=worker.log_stream)
+        return logged
 
     def forget(self, keep: Collection[str]) -> None:
         """Retire the workers of every function not named in `keep`."""

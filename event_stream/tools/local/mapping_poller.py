@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
 from event_stream.tools.lambda_model.wire import MappingStatus, PollerStatus
 from event_stream.tools.local import status
@@ -92,9 +94,13 @@ class MappingPoller:
                 self.disabled[mapping.uuid] = mapping
                 self._stop_worker(mapping.uuid)
                 continue
-            deployed, unsupported, changed = self.invoker.refresh(mapping.function_name)
-            if unsupported:
-                self.paused[mapping.uuid] = (mapping, unsupported)
+            try:
+                deployed, unsupported, changed = self.invoker.refresh(mapping.function_name)
+            except ClientError as error:  # the function is gone: only its mappings wait
+                deployed, changed = None, False
+                unsupported = f"{mapping.function_name}: {error.response['Error']['Message']}"
+            if unsupported or deployed is None:
+                self.paused[mapping.uuid] = (mapping, unsupported or "")
                 self._stop_worker(mapping.uuid)
                 continue
             worker = self.workers.get(mapping.uuid)

@@ -1,6 +1,6 @@
 """The embedded local AWS's server process: moto_server with the project's moto fixes
-(`moto_fixes`), and beside it the event source mappings' poller and the local Firehose,
-which run deployed functions through one invoker.
+(`moto_fixes`), and beside it the Lambda Invoke API, the event source mappings' poller and
+the local Firehose, which all run functions through one invoker.
 
 Run as `python -m event_stream.tools.local.server -H 127.0.0.1 -p PORT --state-dir DIR`
 (what `local up` does).
@@ -17,11 +17,11 @@ from typing import Any
 
 from botocore.config import Config
 
-from event_stream.tools.local import launcher
+from event_stream.tools.local import launcher, moto_fixes
 from event_stream.tools.local.firehose_poller import FirehosePoller
+from event_stream.tools.local.invoke_api import InvokeApi
 from event_stream.tools.local.invoker import Invoker
 from event_stream.tools.local.mapping_poller import MappingPoller
-from event_stream.tools.local.moto_fixes import apply_fixes
 
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=60, retries={"total_max_attempts": 2})
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         state_dir = Path(args[at + 1])
         del args[at : at + 2]
     port = int(args[args.index("-p") + 1]) if "-p" in args else 5000
-    apply_fixes()
+    moto_fixes.apply_fixes()
     endpoint = launcher.endpoint_url(port)
 
     def client(service: str) -> Any:
@@ -48,9 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     invoker = Invoker(
         client,
         region=launcher.REGION,
-        bootstrap=(launcher.ACCOUNT, launcher.REGION),
         environment=launcher.function_environment(endpoint),
     )
+    invoke_api = InvokeApi(invoker.invoke, client).start()
+    moto_fixes.serve_invocations(invoke_api.answer)
     firehose = FirehosePoller(client, invoker.invoke, state_dir).start()
     mappings = MappingPoller(
         client,
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     ).start()
 
     def stop(signum: int, frame: Any) -> None:
+        invoke_api.stop()
         firehose.stop()
         mappings.stop()
         invoker.stop()  # its workers are this process's children: end them first

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -77,25 +76,17 @@ def output(stack: DeployedStack, key: str) -> str:
         ) from None
 
 
-def fetch_function(
-    lambda_client: Any, function_name: str, *, bootstrap: tuple[Any, str, str] | None = None
-) -> DeployedFunction:
-    """Read a function's settings and download its code, checked against its CodeSha256.
-
-    On AWS the code comes from the pre-signed `Code.Location`. moto's location is not
-    served, so on the local AWS pass `bootstrap=(s3 client, account, region)`: the same zip
-    is read from the CDK bootstrap bucket that the deploy uploaded it to.
-    """
+def fetch_function(lambda_client: Any, function_name: str) -> DeployedFunction:
+    """Read a function's settings and download its code from `Code.Location` (on AWS a
+    pre-signed URL; on the local AWS its own, moto fix 8), checked against its CodeSha256.
+    Works for any zip function, however it was created."""
     answer = lambda_client.get_function(FunctionName=function_name)
     config = answer["Configuration"]
-    location = answer["Code"]["Location"]
-    if bootstrap:
-        s3, account, region = bootstrap
-        key = urllib.parse.urlparse(location).path.rsplit("/", 1)[-1]
-        code = s3.get_object(Bucket=bootstrap_bucket(account, region), Key=key)["Body"].read()
-    else:
-        with urllib.request.urlopen(location, timeout=30) as response:
-            code = response.read()
+    location = (answer.get("Code") or {}).get("Location")
+    if not location:
+        raise UserError(f"{function_name} has no code to download (an image function?)")
+    with urllib.request.urlopen(location, timeout=30) as response:
+        code = response.read()
     digest = base64.b64encode(hashlib.sha256(code).digest()).decode()
     if digest != config["CodeSha256"]:
         raise UserError(f"the code downloaded for {function_name} does not match its CodeSha256")

@@ -1,24 +1,17 @@
-"""The moto fixes the CDK development loop needs, each naming the moto 5.2.5 behaviour it
-corrects. tests/functional/test_local_aws_fixes.py keeps a test and a canary per fix, so a
-moto upgrade that changes the behaviour is seen at once.
-"""
+"""moto fixes for CloudFormation: the CDK's second deploy, deleted stacks, and the models
+moto lacks (Firehose delivery streams, CDK's auto-delete of a bucket)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from moto.awslambda import models as awslambda
-from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.cloudformation import models as cloudformation
 from moto.cloudformation import parsing
 from moto.firehose.models import firehose_backends
-from moto.kinesis import models as kinesis
 from moto.s3 import models as s3
 from moto.s3.exceptions import BucketNotEmpty
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
-
-from event_stream.tools.lambda_model.event_filter import FilterError, patterns_of
 
 
 def _previous_parameter_value(instance: Any, key: str) -> Any:
@@ -60,82 +53,6 @@ def deleted_stack_outputs(self: Any) -> Any:
 def deleted_stack_exports(self: Any) -> Any:
     """Fix 2, for exports (evaluated by the same describe)."""
     return [] if self.status == "DELETE_COMPLETE" else _stack_exports(self)
-
-
-def put_record_without_invoking(
-    self: Any, partition_key: str, explicit_hash_key: str, data: str
-) -> tuple[str, str]:
-    """Fix 3: moto 5.2.5 invokes every function mapped to the stream, through Docker, once
-    per record inside PutRecord and PutRecords. With no Docker engine each record logs
-    "error running docker" and publishing slows to a crawl (531 instead of 11,589 events/s
-    with one consumer deployed). The local AWS's poller delivers to mapped functions
-    instead, with Lambda's batching; writing a record only writes it."""
-    shard = self.get_shard_for_key(partition_key, explicit_hash_key)
-    sequence_number = shard.put_record(partition_key, data, explicit_hash_key)
-    return sequence_number, shard.shard_id
-
-
-_create_function = awslambda.LambdaFunction.create_from_cloudformation_json.__func__
-_update_function = awslambda.LambdaFunction.update_from_cloudformation_json.__func__
-_function_configuration = awslambda.LambdaFunction.get_configuration
-
-
-def create_function_with_logging_config(cls: Any, *args: Any, **kwargs: Any) -> Any:
-    """Fix 4: moto 5.2.5 drops a function's LoggingConfig from CloudFormation (and never
-    answers one), so the code run here could not know its ApplicationLogLevel: a stage
-    deployed at DEBUG logged at INFO. The fix keeps the template's LoggingConfig."""
-    function = _create_function(cls, *args, **kwargs)
-    function.logging_config = _properties(args, kwargs).get("LoggingConfig")
-    return function
-
-
-def update_function_with_logging_config(cls: Any, *args: Any, **kwargs: Any) -> Any:
-    """Fix 4, for a stack update: the new template's LoggingConfig replaces the old one."""
-    function = _update_function(cls, *args, **kwargs)
-    function.logging_config = _properties(args, kwargs).get("LoggingConfig")
-    return function
-
-
-def function_configuration_with_logging_config(self: Any, *args: Any, **kwargs: Any) -> Any:
-    """Fix 4, for GetFunction and GetFunctionConfiguration."""
-    configuration = _function_configuration(self, *args, **kwargs)
-    if getattr(self, "logging_config", None):
-        configuration["LoggingConfig"] = self.logging_config
-    return configuration
-
-
-def _properties(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    template = kwargs.get("cloudformation_json") or next(a for a in args if isinstance(a, dict))
-    return dict(template.get("Properties", {}))
-
-
-_create_mapping = awslambda.LambdaBackend.create_event_source_mapping
-_update_mapping = awslambda.LambdaBackend.update_event_source_mapping
-
-
-def _check_filter_criteria(event_source_arn: str, spec: dict[str, Any]) -> None:
-    if ":kinesis:" in event_source_arn and "FilterCriteria" in spec:
-        try:
-            patterns_of(spec["FilterCriteria"])
-        except FilterError as error:
-            raise InvalidParameterValueException(str(error)) from None
-
-
-def create_mapping_checking_filters(self: Any, spec: dict[str, Any]) -> Any:
-    """Fix 5: moto 5.2.5 stores any FilterCriteria. Lambda refuses an invalid pattern, and on
-    a Kinesis mapping a pattern on anything but `data`, when the mapping is created
-    (InvalidParameterValueException "Invalid filter pattern definition.", as recorded on
-    real AWS); accepted, it would only fail later, as records are read, or filter them all."""
-    _check_filter_criteria(spec.get("EventSourceArn", ""), spec)
-    return _create_mapping(self, spec)
-
-
-def update_mapping_checking_filters(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
-    """Fix 5, for UpdateEventSourceMapping: the new FilterCriteria is checked the same way."""
-    mapping = self.get_event_source_mapping(uuid)
-    if mapping is not None:
-        _check_filter_criteria(mapping.event_source_arn, spec)
-    return _update_mapping(self, uuid, spec)
 
 
 class _Model:
@@ -291,31 +208,10 @@ def resource_class_with_fixes(resource_type: str) -> Any:
     return _MODELS.get(resource_type) or _resource_class_from_type(resource_type)
 
 
-# (owner, attribute, replacement): what apply_fixes sets, and what the tests patch in.
 FIXES = (
     (cloudformation.CloudFormationBackend, "_resolve_update_parameters", resolve_update_parameters),
     (cloudformation.Stack, "outputs", property(deleted_stack_outputs)),
     (cloudformation.Stack, "exports", property(deleted_stack_exports)),
-    (kinesis.Stream, "put_record", put_record_without_invoking),
-    (
-        awslambda.LambdaFunction,
-        "create_from_cloudformation_json",
-        classmethod(create_function_with_logging_config),
-    ),
-    (
-        awslambda.LambdaFunction,
-        "update_from_cloudformation_json",
-        classmethod(update_function_with_logging_config),
-    ),
-    (awslambda.LambdaFunction, "get_configuration", function_configuration_with_logging_config),
-    (awslambda.LambdaBackend, "create_event_source_mapping", create_mapping_checking_filters),
-    (awslambda.LambdaBackend, "update_event_source_mapping", update_mapping_checking_filters),
     (parsing, "resource_class_from_type", resource_class_with_fixes),
     (s3.FakeBucket, "delete_from_cloudformation_json", classmethod(delete_bucket_resource)),
 )
-
-
-def apply_fixes() -> None:
-    """Patch moto in this process; idempotent."""
-    for owner, attribute, replacement in FIXES:
-        setattr(owner, attribute, replacement)
