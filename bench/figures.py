@@ -39,4 +39,10 @@ def table(figures: Iterable[Figure], machine: dict) -> str:
 
 def missed(figures: Iterable[Figure]) -> list[str]:
     """One line per figure whose target was missed."""
-    return [f"missed: {f.name}: {f.ours} (target {f.target})" for f in figures if f.met is False]
+    return [
+        f"missed: {f.name}: {f.ours}"
+        + (f", {f.ratio}" if f.ratio != "-" else "")
+        + f" (target {f.target})"
+        for f in figures
+        if f.met is False
+    ]

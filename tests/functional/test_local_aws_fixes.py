@@ -366,3 +366,32 @@ def test_canary_moto_still_leaves_a_full_bucket_behind_a_deleted_stack_without_t
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     cloudformation.delete_stack(StackName="full")  # AWS: DELETE_FAILED, BucketNotEmpty
     assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def _sns_delivery_to_sqs(signature_version: str | None = None) -> dict[str, Any]:
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name="deliveries")["TopicArn"]
+    if signature_version:
+        sns.set_topic_attributes(
+            TopicArn=topic, AttributeName="SignatureVersion", AttributeValue=signature_version
+        )
+    queue = sqs.create_queue(QueueName="delivered")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+    return json.loads(message["Body"])
+
+
+def test_an_sns_delivery_is_signed_with_signature_version_1_by_default(fixed, aws):
+    assert _sns_delivery_to_sqs()["SignatureVersion"] == "1"
+
+
+def test_an_sns_delivery_follows_the_topics_signature_version(fixed, aws):
+    assert _sns_delivery_to_sqs("2")["SignatureVersion"] == "2"
+
+
+def test_canary_moto_still_signs_every_sns_delivery_with_version_2_without_the_fix(aws):
+    assert _sns_delivery_to_sqs()["SignatureVersion"] == "2"

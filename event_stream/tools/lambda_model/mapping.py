@@ -6,7 +6,7 @@ and filters as it says."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ class EventSourceMapping:
     uuid: str
     function_arn: str
     stream_arn: str
-    state: str = "Enabled"
+    state: str = field(default="Enabled", compare=False)  # a new state is no new setting
     batch_size: int = DEFAULT_BATCH_SIZE
     batching_window: float = 0.0
     starting_position: str = "TRIM_HORIZON"

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -31,6 +31,14 @@ from event_stream.tools.local.mapping_worker import MappingWorker
 DISCOVERY_INTERVAL = 1.0
 
 
+class MappingStateSource(Protocol):
+    """What a mapping's state settles to (Enabled or Disabled), and settling it."""
+
+    def resolved(self, uuid: str) -> str | None: ...
+
+    def settle(self, uuid: str) -> None: ...
+
+
 class MappingPoller:
     """Finds the local AWS's Kinesis event source mappings and runs them."""
 
@@ -42,8 +50,12 @@ class MappingPoller:
         region: str,
         state_dir: Path,
         keep_warm: Callable[[], set[str]] = set,
+        states: MappingStateSource | None = None,
     ) -> None:
         self.client = client
+        # Where a mapping's transitional state (Creating, Enabling, ...) is settled once the
+        # poller has acted (moto fix 10, in this process); None: the API's state as it is.
+        self.states = states
         self.keep_warm = keep_warm  # functions others invoke (the local Firehose's)
         self.invoker = invoker
         self.region = region
@@ -90,9 +102,11 @@ class MappingPoller:
         self.disabled, self.paused = {}, {}
         for mapping in (m for m in mappings if m.is_kinesis):
             seen.add(mapping.uuid)
-            if mapping.state != "Enabled":
+            state = (self.states.resolved(mapping.uuid) if self.states else None) or mapping.state
+            if state != "Enabled":
                 self.disabled[mapping.uuid] = mapping
                 self._stop_worker(mapping.uuid)
+                self._settle(mapping.uuid)
                 continue
             try:
                 deployed, unsupported, changed = self.invoker.refresh(mapping.function_name)
@@ -109,11 +123,16 @@ class MappingPoller:
                 worker = None
             if worker is None:
                 self.workers[mapping.uuid] = self._worker(mapping, deployed.role)
+            self._settle(mapping.uuid)  # now reading: Enabled
         for uuid in set(self.workers) - seen:
             self._stop_worker(uuid)
         for uuid in set(self.checkpoints) - seen:
             del self.checkpoints[uuid]  # a deleted mapping's checkpoints go with it
         self.invoker.forget(self.functions_in_use() | self.keep_warm())
+
+    def _settle(self, uuid: str) -> None:
+        if self.states:
+            self.states.settle(uuid)
 
     def functions_in_use(self) -> set[str]:
         """The functions whose mappings run or are paused (their workers are kept warm)."""

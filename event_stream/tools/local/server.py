@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         region=launcher.REGION,
         state_dir=state_dir,
         keep_warm=firehose.functions_in_use,
+        states=moto_fixes.MAPPING_STATES,
     ).start()
 
     def stop(signum: int, frame: Any) -> None:

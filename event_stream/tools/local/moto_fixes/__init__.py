@@ -5,13 +5,20 @@ canary per fix, so a moto upgrade that changes the behaviour is seen at once.
 
 from __future__ import annotations
 
-from event_stream.tools.local.moto_fixes import awslambda, cloudformation, kinesis
+from event_stream.tools.local.moto_fixes import (
+    awslambda,
+    cloudformation,
+    kinesis,
+    mappings,
+    sns,
+)
 from event_stream.tools.local.moto_fixes.awslambda import serve_invocations
+from event_stream.tools.local.moto_fixes.mappings import STATES as MAPPING_STATES
 
-__all__ = ["FIXES", "apply_fixes", "serve_invocations"]
+__all__ = ["FIXES", "MAPPING_STATES", "apply_fixes", "serve_invocations"]
 
 # (owner, attribute, replacement): what apply_fixes sets, and what the tests patch in.
-FIXES = (*cloudformation.FIXES, *kinesis.FIXES, *awslambda.FIXES)
+FIXES = (*cloudformation.FIXES, *kinesis.FIXES, *awslambda.FIXES, *mappings.FIXES, *sns.FIXES)
 
 
 def apply_fixes() -> None:

@@ -1,4 +1,4 @@
-"""moto fixes for Lambda: what a function is configured with, and the mappings' checks."""
+"""moto fixes for Lambda functions: their configuration, their code, and Invoke."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from urllib.parse import quote, unquote, urlparse
 import flask
 from flask import has_request_context
 from moto.awslambda import models as awslambda
-from moto.awslambda.exceptions import InvalidParameterValueException, UnknownFunctionException
+from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.responses import LambdaResponse
 from moto.moto_api._internal import urls as moto_api_urls
-
-from event_stream.tools.lambda_model.event_filter import FilterError, patterns_of
 
 _create_function = awslambda.LambdaFunction.create_from_cloudformation_json.__func__
 _update_function = awslambda.LambdaFunction.update_from_cloudformation_json.__func__
@@ -47,35 +45,6 @@ def function_configuration_with_logging_config(self: Any, *args: Any, **kwargs: 
 def _properties(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     template = kwargs.get("cloudformation_json") or next(a for a in args if isinstance(a, dict))
     return dict(template.get("Properties", {}))
-
-
-_create_mapping = awslambda.LambdaBackend.create_event_source_mapping
-_update_mapping = awslambda.LambdaBackend.update_event_source_mapping
-
-
-def _check_filter_criteria(event_source_arn: str, spec: dict[str, Any]) -> None:
-    if ":kinesis:" in event_source_arn and "FilterCriteria" in spec:
-        try:
-            patterns_of(spec["FilterCriteria"])
-        except FilterError as error:
-            raise InvalidParameterValueException(str(error)) from None
-
-
-def create_mapping_checking_filters(self: Any, spec: dict[str, Any]) -> Any:
-    """Fix 5: moto 5.2.5 stores any FilterCriteria. Lambda refuses an invalid pattern, and on
-    a Kinesis mapping a pattern on anything but `data`, when the mapping is created
-    (InvalidParameterValueException "Invalid filter pattern definition.", as recorded on
-    real AWS); accepted, it would only fail later, as records are read, or filter them all."""
-    _check_filter_criteria(spec.get("EventSourceArn", ""), spec)
-    return _create_mapping(self, spec)
-
-
-def update_mapping_checking_filters(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
-    """Fix 5, for UpdateEventSourceMapping: the new FilterCriteria is checked the same way."""
-    mapping = self.get_event_source_mapping(uuid)
-    if mapping is not None:
-        _check_filter_criteria(mapping.event_source_arn, spec)
-    return _update_mapping(self, uuid, spec)
 
 
 # Where the local AWS serves a function's code (under moto's own API prefix, which moto's
@@ -153,8 +122,6 @@ FIXES = (
         classmethod(update_function_with_logging_config),
     ),
     (awslambda.LambdaFunction, "get_configuration", function_configuration_with_logging_config),
-    (awslambda.LambdaBackend, "create_event_source_mapping", create_mapping_checking_filters),
-    (awslambda.LambdaBackend, "update_event_source_mapping", update_mapping_checking_filters),
     (awslambda.LambdaFunction, "get_code", code_location_served),
     (LambdaResponse, "invoke", invoke_served),
     (
