@@ -24,11 +24,22 @@ help: ## this list
 
 NODE_EXAMPLE := examples/node_consumer/handler
 
-install: $(VENV)/.installed node_modules/.installed $(NODE_EXAMPLE)/node_modules/.installed ## venv, pinned CDK CLI, the Node example's dependencies
+# The AWS CLI the end-to-end tier calls the local AWS with, as a user would (`aws lambda
+# invoke`), in a venv of its own: each awscli release pins one botocore, older than the one
+# the project's boto3 resolves to.
+AWSCLI_VENV := .awscli
+AWSCLI_VERSION := 1.45.64
+
+install: $(VENV)/.installed node_modules/.installed $(NODE_EXAMPLE)/node_modules/.installed $(AWSCLI_VENV)/.installed ## venv, pinned CDK CLI, the Node example's dependencies, the AWS CLI
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(AWSCLI_VENV)/.installed:
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install --quiet --disable-pip-version-check awscli==$(AWSCLI_VERSION)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

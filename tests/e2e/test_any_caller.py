@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from event_stream.tools.local import launcher
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.e2e.conftest import wait_for
 
 FUNCTION = "plain-function"
+AWS_CLI = ROOT / ".awscli" / "bin" / "aws"  # `make install` puts it there
 # What a developer's shell may hold; none of it may reach a function run by the local AWS.
 DEVELOPER_SHELL = {
     "AWS_PROFILE": "production-admin",
@@ -175,7 +176,7 @@ def test_the_aws_cli_invokes_a_function_created_with_a_zip(function, local, tmp_
     out = tmp_path / "answer.json"
     result = subprocess.run(
         [
-            str(Path(sys.executable).parent / "aws"),
+            str(AWS_CLI),
             "--endpoint-url",
             local,
             "lambda",

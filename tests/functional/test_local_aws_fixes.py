@@ -376,9 +376,9 @@ def _sns_delivery_to_sqs(signature_version: str | None = None) -> dict[str, Any]
             TopicArn=topic, AttributeName="SignatureVersion", AttributeValue=signature_version
         )
     queue = sqs.create_queue(QueueName="delivered")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     sns.publish(TopicArn=topic, Message="hello")
     (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]

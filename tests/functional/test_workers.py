@@ -99,10 +99,15 @@ def test_log_lines_are_lambda_json_with_extras():
 
 def test_exception_is_reported_as_lambda_reports_it():
     invocation = run_once(function("fail"), {}, region="us-east-1")
-    assert invocation.error == {
+    error = dict(invocation.error)
+    trace = error.pop("stackTrace")
+    assert error == {
         "errorType": "ValueError",
         "errorMessage": "type: required, must be a non-empty string",
+        "requestId": invocation.request_id,
     }
+    # The handler's own frames, as Lambda's Python runtime lists them (no bootstrap frame).
+    assert len(trace) == 1 and "fake_handler.py" in trace[0] and "in fail" in trace[0]
     assert any('"errorType": "ValueError"' in line for line in invocation.log_lines)
 
 
@@ -115,17 +120,18 @@ def test_a_hung_function_times_out_like_lambda(monkeypatch):
     }
 
 
-@pytest.mark.parametrize("handler", ["missing", "nope.handler"])
-def test_a_wrong_handler_setting_is_an_error_not_a_crash(handler):
-    fn = function("echo")
-    fn = DeployedFunction(
-        **{**fn.__dict__, "handler": f"fake_handler.{handler}" if "." not in handler else handler}
-    )
+@pytest.mark.parametrize(
+    "handler,error_type,message",
+    [
+        ("fake_handler.missing", "Runtime.HandlerNotFound", "Handler 'missing' missing on module"),
+        ("nope.handler", "Runtime.ImportModuleError", "Unable to import module 'nope': "),
+    ],
+)
+def test_a_wrong_handler_setting_is_lambdas_runtime_error_not_a_crash(handler, error_type, message):
+    fn = DeployedFunction(**{**function("echo").__dict__, "handler": handler})
     invocation = run_once(fn, {}, region="us-east-1")
-    assert invocation.answer is None and invocation.error["errorType"] in (
-        "AttributeError",
-        "ModuleNotFoundError",
-    )
+    assert invocation.answer is None and invocation.error["errorType"] == error_type
+    assert invocation.error["errorMessage"].startswith(message)
 
 
 def test_a_warm_worker_keeps_the_module_loaded_between_invocations():
