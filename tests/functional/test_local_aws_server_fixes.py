@@ -217,3 +217,21 @@ def test_canary_moto_still_numbers_records_from_1_without_the_fix(unfixed_endpoi
     kinesis.create_stream(StreamName="short", ShardCount=1)
     answer = kinesis.put_record(StreamName="short", Data=b"x", PartitionKey="k")
     assert answer["SequenceNumber"] == "1"
+
+
+def test_a_refused_lambda_call_says_type_user_as_aws_does(endpoint):
+    client, arn = stream_and_function(endpoint)
+    missing = arn.replace("stream/orders", "stream/nowhere")
+    with pytest.raises(client.exceptions.InvalidParameterValueException) as refused:
+        client.create_event_source_mapping(
+            FunctionName="plain", EventSourceArn=missing, StartingPosition="LATEST"
+        )
+    assert refused.value.response["Type"] == "User"
+    assert refused.value.response["message"] == f"Stream not found: {missing}"
+
+
+def test_canary_moto_still_answers_lambda_errors_without_their_type(unfixed_endpoint):
+    client = boto3.client("lambda", endpoint_url=unfixed_endpoint)
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as refused:
+        client.get_function(FunctionName="nowhere")
+    assert "Type" not in refused.value.response

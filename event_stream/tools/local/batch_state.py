@@ -20,11 +20,12 @@ tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_kinesis.
 - A failed batch is retried as the same batch: records read after it never join it [K, R].
 - A partial batch response: "the batch is bisected at the returned sequence number and
   Lambda retries only the remaining records" [R]: the records before the reported one are
-  done; the rest is retried as one batch, never halved, and the retry counts against
-  MaximumRetryAttempts [S: 6 records, the last reported on every call, 3 retries -> 4
-  invocations, the on-failure record covers that one record]. An itemIdentifier that is
-  empty, null, missing or names no record of the batch is a complete failure of the batch,
-  retried the same way [R, S].
+  done; the rest becomes a new batch, never halved, whose first invocation is no retry (a
+  split, like a bisect); its own failures count against MaximumRetryAttempts [S: 6 records,
+  the last reported on every call, 3 retries -> that record invoked 5 times, the on-failure
+  record covers it alone with approximateInvokeCount 4]. A report of the batch's first
+  record, or an itemIdentifier that is empty, null, missing or names no record of the batch,
+  is a complete failure of the batch, retried and counted [R, S].
 - A function error (an exception, a timeout, a crash): with BisectBatchOnFunctionError the
   batch is split in two and the halves are retried in order; "splitting a batch does not
   count towards the retry quota" [K]. A batch of one record, or any batch without bisect,
@@ -35,7 +36,8 @@ tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_kinesis.
   "Unhandled" after a function error, null after a partial response [S].
 - Records older than MaximumRecordAgeInSeconds are not sent: their info goes to the
   destination, condition RecordAgeExceeded, no `responseContext` [S], in messages of at most
-  BatchSize records; younger records behind them are delivered [S].
+  BatchSize records, `approximateInvokeCount` at least 1 [S]; younger records behind them
+  are delivered [S].
 - A failed batch is retried after RETRY_DELAY [C].
 """
 
@@ -225,7 +227,13 @@ class ShardBatches:
                     Batch(part, batch.retries, batch.invocations, function_error)
                 )
             return
-        batch.records, batch.retries = remaining, batch.retries + 1
+        if failed_from > 0:
+            # Split at the reported record, as a bisect: the remainder is a new batch, whose
+            # first invocation is no retry [S: the reported record invoked 5 times, 1 + 4,
+            # approximateInvokeCount 4 = the new batch's invocations, with 3 retries].
+            lane.pending[0] = Batch(remaining)
+            return
+        batch.retries += 1
         batch.function_error = function_error
         if 0 <= self.mapping.max_retries < batch.retries:
             lane.pending.popleft()
@@ -284,7 +292,9 @@ class ShardBatches:
             for _ in expired:
                 lane.queue.popleft()
             lane.queued_at = self._last_read if lane.queue else None
-            self._discard(Discard(expired, "RecordAgeExceeded", 0, None))
+            # Never invoked, yet counted once, as recorded for a record expired before
+            # ingestion [S: approximateInvokeCount 1].
+            self._discard(Discard(expired, "RecordAgeExceeded", 1, None))
 
     def _expire_from_batch(self, lane: Lane) -> None:
         batch = lane.pending[0]

@@ -115,6 +115,7 @@ class MappingPoller:
                 unsupported = f"{mapping.function_name}: {error.response['Error']['Message']}"
             if unsupported or deployed is None:
                 self.paused[mapping.uuid] = (mapping, unsupported or "")
+                self._settle(mapping.uuid)  # enabled, as on AWS, though nothing runs here
                 self._stop_worker(mapping.uuid)
                 continue
             worker = self.workers.get(mapping.uuid)

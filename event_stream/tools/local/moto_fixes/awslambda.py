@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
@@ -9,7 +10,7 @@ from urllib.parse import quote, unquote, urlparse
 import flask
 from flask import has_request_context
 from moto.awslambda import models as awslambda
-from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.exceptions import LambdaClientError, UnknownFunctionException
 from moto.awslambda.responses import LambdaResponse
 from moto.moto_api._internal import urls as moto_api_urls
 
@@ -110,6 +111,17 @@ def invoke_served(self: Any) -> tuple[int, dict[str, str], Any]:
     return answer.status, {**answer.headers, "status": str(answer.status)}, answer.body
 
 
+_client_error = LambdaClientError.__init__
+
+
+def lambda_error_of_the_user(self: Any, error: str, message: str) -> None:
+    """Fix 13: Lambda's error answers carry `"Type": "User"` beside the message (as recorded
+    on real AWS for every refused call: a duplicate mapping, a missing stream, ...); moto's
+    carry only the message."""
+    _client_error(self, error, message)
+    self.description = json.dumps({"Type": "User", "message": message, "__type": error})
+
+
 FIXES = (
     (
         awslambda.LambdaFunction,
@@ -124,6 +136,7 @@ FIXES = (
     (awslambda.LambdaFunction, "get_configuration", function_configuration_with_logging_config),
     (awslambda.LambdaFunction, "get_code", code_location_served),
     (LambdaResponse, "invoke", invoke_served),
+    (LambdaClientError, "__init__", lambda_error_of_the_user),
     (
         moto_api_urls,
         "url_paths",
