@@ -93,3 +93,16 @@ def test_dlq_shows_a_failed_batch_and_redrive_runs_the_deployed_consumer(consume
     logs = consumer.cli("logs", "--function", FUNCTION, "--json").stdout
     handled = [json.loads(line) for line in logs.splitlines() if '"thing created"' in line]
     assert {entry["id"] for entry in handled} == {answers[0]["id"], answers[2]["id"]}
+
+
+def test_destroying_the_stage_while_a_consumer_imports_it_fails_and_says_why(consumer):
+    result = consumer.cdk("destroy", "--context", f"stage={STAGE}", "--force", check=False)
+    assert result.returncode != 0
+    said = result.stdout + result.stderr
+    assert (
+        f"Export cncb-event-stream-{STAGE}-streamArn cannot be deleted as it is in use by" in said
+    )
+    assert f"cncb-stream-processor-{STAGE}" in said
+    # Nothing of the stage went: the consumer still reads its stream.
+    assert stream_arn(consumer)
+    consumer.client("kinesis").describe_stream_summary(StreamName=f"{STAGE}-cncb-event-stream-s1")

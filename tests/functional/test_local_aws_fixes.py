@@ -395,3 +395,106 @@ def test_an_sns_delivery_follows_the_topics_signature_version(fixed, aws):
 
 def test_canary_moto_still_signs_every_sns_delivery_with_version_2_without_the_fix(aws):
     assert _sns_delivery_to_sqs()["SignatureVersion"] == "2"
+
+
+# Fix 14: exports in use.
+
+EXPORTER = {
+    "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "shared"}}},
+    "Outputs": {
+        "queueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}, "Export": {"Name": "old-arn"}}
+    },
+}
+
+
+def importer(export_name: str) -> str:
+    return json.dumps(
+        {
+            "Resources": {
+                "Topic": {
+                    "Type": "AWS::SNS::Topic",
+                    "Properties": {
+                        "TopicName": "consumer",
+                        "Tags": [{"Key": "reads", "Value": {"Fn::ImportValue": export_name}}],
+                    },
+                }
+            }
+        }
+    )
+
+
+def status(cloudformation, stack: str) -> tuple[str, str | None]:
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    return described["StackStatus"], described.get("StackStatusReason")
+
+
+def exporter_and_importer(cloudformation) -> None:
+    cloudformation.create_stack(StackName="exporter", TemplateBody=json.dumps(EXPORTER))
+    cloudformation.create_stack(StackName="importer", TemplateBody=importer("old-arn"))
+
+
+def test_a_stack_whose_export_is_imported_cannot_be_deleted(fixed, aws):
+    cloudformation, _ = aws
+    exporter_and_importer(cloudformation)
+    cloudformation.delete_stack(StackName="exporter")
+    assert status(cloudformation, "exporter") == (
+        "DELETE_FAILED",
+        "Export old-arn cannot be deleted as it is in use by importer",
+    )
+    assert [e["Name"] for e in cloudformation.list_exports()["Exports"]] == ["old-arn"]
+
+
+def test_an_update_removing_an_export_in_use_is_rolled_back(fixed, aws):
+    cloudformation, _ = aws
+    exporter_and_importer(cloudformation)
+    cloudformation.update_stack(
+        StackName="exporter", TemplateBody=json.dumps({**EXPORTER, "Outputs": {}})
+    )
+    assert status(cloudformation, "exporter") == (
+        "UPDATE_ROLLBACK_COMPLETE",
+        "Export old-arn cannot be deleted as it is in use by importer",
+    )
+
+
+def test_the_export_retirement_recipe_works_step_by_step(fixed, aws):
+    cloudformation, _ = aws
+    exporter_and_importer(cloudformation)
+    # (1) keep the old export while the new one ships
+    both = json.loads(json.dumps(EXPORTER))
+    both["Outputs"]["newArn"] = {
+        "Value": {"Fn::GetAtt": ["Queue", "Arn"]},
+        "Export": {"Name": "new-arn"},
+    }
+    cloudformation.update_stack(StackName="exporter", TemplateBody=json.dumps(both))
+    assert status(cloudformation, "exporter")[0] == "UPDATE_COMPLETE"
+    # (2) move every consumer to the new name
+    cloudformation.update_stack(StackName="importer", TemplateBody=importer("new-arn"))
+    # (3) the old export can go now
+    del both["Outputs"]["queueArn"]
+    cloudformation.update_stack(StackName="exporter", TemplateBody=json.dumps(both))
+    assert status(cloudformation, "exporter")[0] == "UPDATE_COMPLETE"
+    assert [e["Name"] for e in cloudformation.list_exports()["Exports"]] == ["new-arn"]
+
+
+def test_a_stack_is_deleted_once_nothing_imports_its_export(fixed, aws):
+    cloudformation, _ = aws
+    exporter_and_importer(cloudformation)
+    cloudformation.delete_stack(StackName="importer")
+    cloudformation.delete_stack(StackName="exporter")
+    assert cloudformation.list_exports()["Exports"] == []
+
+
+def test_canary_moto_still_deletes_a_stack_whose_export_is_imported_without_the_fix(aws):
+    cloudformation, _ = aws
+    exporter_and_importer(cloudformation)
+    cloudformation.delete_stack(StackName="exporter")
+    assert cloudformation.list_exports()["Exports"] == []
+
+
+def test_canary_moto_still_ignores_exports_an_update_adds_without_the_fix(aws):
+    cloudformation, _ = aws
+    cloudformation.create_stack(StackName="exporter", TemplateBody=json.dumps(EXPORTER))
+    more = json.loads(json.dumps(EXPORTER))
+    more["Outputs"]["newArn"] = {"Value": "x", "Export": {"Name": "new-arn"}}
+    cloudformation.update_stack(StackName="exporter", TemplateBody=json.dumps(more))
+    assert [e["Name"] for e in cloudformation.list_exports()["Exports"]] == ["old-arn"]

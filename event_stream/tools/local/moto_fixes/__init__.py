@@ -8,6 +8,7 @@ from __future__ import annotations
 from event_stream.tools.local.moto_fixes import (
     awslambda,
     cloudformation,
+    exports,
     kinesis,
     mappings,
     sns,
@@ -18,7 +19,14 @@ from event_stream.tools.local.moto_fixes.mappings import STATES as MAPPING_STATE
 __all__ = ["FIXES", "MAPPING_STATES", "apply_fixes", "serve_invocations"]
 
 # (owner, attribute, replacement): what apply_fixes sets, and what the tests patch in.
-FIXES = (*cloudformation.FIXES, *kinesis.FIXES, *awslambda.FIXES, *mappings.FIXES, *sns.FIXES)
+FIXES = (
+    *cloudformation.FIXES,
+    *exports.FIXES,
+    *kinesis.FIXES,
+    *awslambda.FIXES,
+    *mappings.FIXES,
+    *sns.FIXES,
+)
 
 
 def apply_fixes() -> None:
