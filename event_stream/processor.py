@@ -44,7 +44,8 @@ class StreamProcessor(Construct):
     `StreamProcessor(self, "Listener", stage="john", name="listener", code_dir="listener",
     handler="handler.handler", event_types=["thing-created"])` deploys
     `<service>-john-listener`. Attributes: `function` (the one built, or `existing_function`),
-    `dead_letter_queue` (None with `deploy_dead_letter_queue=False`), `event_source_mapping`,
+    `dead_letter_queue` (None with `deploy_dead_letter_queue=False` or `on_failure`),
+    `event_source_mapping`,
     `stream`, `alarms` (empty with `create_alarms=False`), `config` (the validated
     `ProcessorConfig`). Every option, its default and what it protects against are listed
     under `__init__`, made from `ProcessorConfig`'s fields.
@@ -59,7 +60,7 @@ class StreamProcessor(Construct):
             self, "Stream", stage=config.stage, service=config.stream_service
         )
         self.function = config.existing_function or self._function()
-        self.dead_letter_queue = self._queue() if config.deploy_dead_letter_queue else None
+        self.dead_letter_queue = self._queue() if config.builds_queue else None
         # Read exactly this stream; the on-failure destination grants sending to the queue.
         self.stream.grant_read(self.function)
         self.event_source_mapping = lambda_.EventSourceMapping(
@@ -76,9 +77,9 @@ class StreamProcessor(Construct):
             retry_attempts=config.retry_attempts,
             max_record_age=config.max_record_age,
             parallelization_factor=config.parallelization_factor,
-            on_failure=event_sources.SqsDlq(self.dead_letter_queue)
-            if self.dead_letter_queue
-            else None,
+            on_failure=config.on_failure
+            or (event_sources.SqsDlq(self.dead_letter_queue) if self.dead_letter_queue else None),
+            tumbling_window=config.tumbling_window,
             filters=[
                 lambda_.FilterCriteria.filter(
                     {"data": {"type": lambda_.FilterRule.or_(*config.event_types)}}
@@ -105,7 +106,7 @@ class StreamProcessor(Construct):
             code=_code(Path(config.code_dir), with_consumer_runtime=config.is_python),
             environment=environment,
             description=f"reads the {config.stage} event stream"
-            + (destination if config.deploy_dead_letter_queue else ""),
+            + (destination if config.builds_queue else ""),
             log_level=config.log_level if config.uses_json_logs else None,
             log_retention_days=config.log_retention_days,
             tracing=config.tracing,

@@ -55,6 +55,7 @@ MAX_RETRY_ATTEMPTS = 10_000
 MIN_RECORD_AGE_SECONDS, MAX_RECORD_AGE_SECONDS = 60, 604_800
 MAX_PARALLELIZATION_FACTOR = 10
 MAX_TIMEOUT_SECONDS = 900
+MAX_TUMBLING_WINDOW_SECONDS = 900
 # Where a handler `module.function` lives, per runtime family.
 HANDLER_SUFFIXES = {
     lambda_.RuntimeFamily.PYTHON: (".py",),
@@ -187,6 +188,23 @@ class ProcessorConfig:
             "encryption, SSL only, 14 days' retention)."
         ),
     )
+    on_failure: lambda_.IEventSourceDlq | None = field(
+        default=None,
+        metadata=doc(
+            "where a failed batch goes instead of the construct's queue: CDK's `SqsDlq`, "
+            "`SnsDlq` or `S3OnFailureDestination` (S3 keeps the batch's records too, beyond "
+            "the stream's retention); none: the construct's queue."
+        ),
+    )
+    tumbling_window: Duration | None = field(
+        default=None,
+        metadata=doc(
+            "aggregate over windows of up to 15 minutes: each invocation gets the window and "
+            "the state the previous one returned (Lambda's tumbling windows); none: no "
+            "windows. The local AWS does not emulate them: it pauses such a mapping and says "
+            "so."
+        ),
+    )
     create_alarms: bool = field(
         default=True,
         metadata=doc(
@@ -298,6 +316,18 @@ class ProcessorConfig:
         self._check_mapping()
         for key in ("deploy_dead_letter_queue", "create_alarms"):
             check_bool(key, getattr(self, key))
+        if self.tumbling_window is not None:
+            check_seconds(
+                "tumbling_window",
+                _seconds("tumbling_window", self.tumbling_window),
+                0,
+                MAX_TUMBLING_WINDOW_SECONDS,
+            )
+        if self.on_failure is not None and not hasattr(self.on_failure, "bind"):
+            raise ConfigError(
+                f"invalid on_failure {self.on_failure!r}: must be an IEventSourceDlq (SqsDlq, "
+                "SnsDlq or S3OnFailureDestination of aws_lambda_event_sources)"
+            )
         check_seconds(
             "iterator_age_alarm",
             _seconds("iterator_age_alarm", self.iterator_age_alarm),
@@ -397,6 +427,11 @@ class ProcessorConfig:
                 ("dead_letter_queue_props",),
             ),
             (
+                config.on_failure is not None,
+                "on_failure (it replaces the construct's queue)",
+                ("deploy_dead_letter_queue", "dead_letter_queue_props"),
+            ),
+            (
                 not config.create_alarms,
                 "create_alarms=False",
                 ("alarm_topic", "iterator_age_alarm"),
@@ -419,6 +454,11 @@ class ProcessorConfig:
     @property
     def queue_name(self) -> str:
         return f"{self.function_name}-dlq"
+
+    @property
+    def builds_queue(self) -> bool:
+        """The construct builds the dead-letter queue (not turned off, not replaced)."""
+        return self.deploy_dead_letter_queue and self.on_failure is None
 
     @property
     def is_python(self) -> bool:

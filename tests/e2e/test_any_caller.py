@@ -246,3 +246,43 @@ def test_a_mapping_delivers_to_a_function_created_with_a_zip(function, local):
         return any("'eventSource': 'aws:kinesis'" in e["message"] for e in events)
 
     wait_for(delivered, timeout=30)
+
+
+def test_a_discarded_batch_is_written_to_an_s3_on_failure_destination(function, local, tmp_path):
+    (tmp_path / "handler.py").write_text(
+        "def handler(event, context):\n    raise ValueError('no')\n"
+    )
+    role = function.get_function_configuration(FunctionName=FUNCTION)["Role"]
+    function.create_function(
+        FunctionName="always-fails",
+        Runtime="python3.13",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": zipped(tmp_path)},
+    )
+    s3, kinesis = launcher.client(local, "s3"), launcher.client(local, "kinesis")
+    s3.create_bucket(Bucket="discarded")
+    kinesis.create_stream(StreamName="doomed", ShardCount=1)
+    stream_arn = kinesis.describe_stream_summary(StreamName="doomed")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    uuid = function.create_event_source_mapping(
+        FunctionName="always-fails",
+        EventSourceArn=stream_arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=1,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::discarded"}},
+    )["UUID"]
+    sequence = kinesis.put_record(StreamName="doomed", Data=b'{"n": 1}', PartitionKey="k")[
+        "SequenceNumber"
+    ]
+    (stored,) = wait_for(lambda: s3.list_objects_v2(Bucket="discarded").get("Contents"), timeout=30)
+    assert stored["Key"].startswith(f"aws/lambda/{uuid}/shardId-000000000000/")
+    record = json.loads(s3.get_object(Bucket="discarded", Key=stored["Key"])["Body"].read())
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["KinesisBatchInfo"]["startSequenceNumber"] == sequence
+    (payload_record,) = record["payload"]["Records"]
+    assert payload_record["kinesis"]["sequenceNumber"] == sequence
+    assert base64.b64decode(payload_record["kinesis"]["data"]) == b'{"n": 1}'

@@ -85,3 +85,15 @@ def test_a_mapping_whose_function_is_gone_does_not_stop_discovery(poller, tmp_pa
     poller.write_status()
     (mapping,) = read_status(tmp_path)["mappings"]
     assert mapping["state"].startswith("Paused: java-consumer: ")
+
+
+def test_a_tumbling_window_mapping_is_paused_and_says_why(poller, tmp_path):
+    _mapped_function("python3.13")
+    lambda_ = boto3.client("lambda", region_name="us-east-1")
+    (mapping,) = lambda_.list_event_source_mappings()["EventSourceMappings"]
+    lambda_.update_event_source_mapping(UUID=mapping["UUID"], TumblingWindowInSeconds=60)
+    poller.discover()
+    poller.write_status()
+    (shown,) = read_status(tmp_path)["mappings"]
+    assert shown["state"].startswith("Paused: tumbling windows (TumblingWindowInSeconds) are")
+    assert poller.workers == {}

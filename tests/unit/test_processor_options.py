@@ -14,6 +14,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from event_stream import ProcessorConfig, StreamProcessor
@@ -239,3 +241,67 @@ def test_code_dir_is_ignored_with_an_existing_function_and_refused():
             existing_function=own,
             code_dir=PROCESSOR_CODE,
         )
+
+
+@pytest.fixture(scope="module")
+def to_s3():
+    stack = cdk.Stack(cdk.App(), "consumer-to-s3", env=ENV)
+    bucket = s3.Bucket(stack, "Discarded")
+    StreamProcessor(
+        stack,
+        "Listener",
+        stage="john",
+        name="listener",
+        code_dir=PROCESSOR_CODE,
+        handler="handler.handler",
+        on_failure=event_sources.S3OnFailureDestination(bucket),
+        tumbling_window=Duration.minutes(2),
+    )
+    return stack, bucket, Template.from_stack(stack)
+
+
+def test_an_s3_on_failure_destination_replaces_the_queue(to_s3):
+    stack, bucket, template = to_s3
+    template.resource_count_is("AWS::SQS::Queue", 0)
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "DestinationConfig": {
+                "OnFailure": {
+                    "Destination": {
+                        "Fn::GetAtt": [stack.get_logical_id(bucket.node.default_child), "Arn"]
+                    }
+                }
+            }
+        },
+    )
+
+
+def test_a_tumbling_window_reaches_the_mapping(to_s3):
+    _, _, template = to_s3
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"TumblingWindowInSeconds": 120}
+    )
+
+
+def test_on_failure_with_deploy_dead_letter_queue_is_one_line():
+    stack = cdk.Stack(cdk.App(), "both-destinations", env=ENV)
+    bucket = s3.Bucket(stack, "Discarded")
+    with pytest.raises(
+        ConfigError, match=r"deploy_dead_letter_queue would be ignored with on_failure"
+    ):
+        StreamProcessor(
+            stack,
+            "Listener",
+            stage="john",
+            name="listener",
+            code_dir=PROCESSOR_CODE,
+            handler="handler.handler",
+            on_failure=event_sources.S3OnFailureDestination(bucket),
+            deploy_dead_letter_queue=True,
+        )
+
+
+def test_a_tumbling_window_over_15_minutes_is_refused():
+    with pytest.raises(ConfigError, match=r"^invalid tumbling_window 960 s"):
+        processor_stack(cdk.App(), tumbling_window=Duration.minutes(16))

@@ -35,6 +35,7 @@ class EventSourceMapping:
     destination: str | None = None  # the on-failure destination's ARN
     filter_patterns: tuple[str, ...] = ()
     parallelization_factor: int = 1
+    tumbling_window: int = 0  # seconds; 0: no windows
 
     @classmethod
     def from_api(cls, mapping: dict[str, Any]) -> EventSourceMapping:
@@ -59,6 +60,7 @@ class EventSourceMapping:
                 f["Pattern"] for f in (mapping.get("FilterCriteria") or {}).get("Filters", [])
             ),
             parallelization_factor=int(mapping.get("ParallelizationFactor") or 1),
+            tumbling_window=int(mapping.get("TumblingWindowInSeconds") or 0),
         )
 
     @property

@@ -29,6 +29,10 @@ from event_stream.tools.local.invoker import Invoker
 from event_stream.tools.local.mapping_worker import MappingWorker
 
 DISCOVERY_INTERVAL = 1.0
+NO_TUMBLING_WINDOWS = (
+    "tumbling windows (TumblingWindowInSeconds) are not emulated by the local AWS; the "
+    "mapping is paused rather than run without its windows' state"
+)
 
 
 class MappingStateSource(Protocol):
@@ -105,6 +109,12 @@ class MappingPoller:
             state = (self.states.resolved(mapping.uuid) if self.states else None) or mapping.state
             if state != "Enabled":
                 self.disabled[mapping.uuid] = mapping
+                self._stop_worker(mapping.uuid)
+                self._settle(mapping.uuid)
+                continue
+            if mapping.tumbling_window:
+                # Delivering without the window's state would be a different program: wait.
+                self.paused[mapping.uuid] = (mapping, NO_TUMBLING_WINDOWS)
                 self._stop_worker(mapping.uuid)
                 self._settle(mapping.uuid)
                 continue

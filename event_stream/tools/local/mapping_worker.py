@@ -23,18 +23,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from event_stream.tools import arns
 from event_stream.tools.lambda_model.invocation import Invocation, failure
 from event_stream.tools.lambda_model.kinesis_event import lambda_event
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
-from event_stream.tools.lambda_model.wire import OnFailureRecord, ShardStatus
+from event_stream.tools.lambda_model.wire import ShardStatus
 from event_stream.tools.local.batch_state import Batch, Lane, ShardBatches
+from event_stream.tools.local.destinations import s3_object_key
 from event_stream.tools.readers.shard_reader import IDLE_INTERVAL, ShardCursor, cursors, ready
 
 MAX_CONCURRENT_BATCHES = 32  # invocations in flight per mapping [C]
 LATEST_MARK = "LATEST@"  # a checkpoint before the first record: where LATEST started
 
 Invoke = Callable[[Any], Invocation]  # a Lambda event -> what the function answered
-Send = Callable[[str, OnFailureRecord], None]
+Send = Callable[..., None]  # (destination ARN, record, *, object_key=...): Destinations.send
 
 
 @dataclass
@@ -210,11 +212,27 @@ class MappingWorker:
     def _settle(self, shard: Shard) -> None:
         """Send what was discarded, keep the checkpoint, and schedule the shard's next step."""
         shard_id = shard.cursor.shard_id
+        destination = self.mapping.destination
         for discard in shard.batches.take_discards():
-            if self.mapping.destination:
-                self.send(
-                    self.mapping.destination, discard.on_failure_record(self.mapping, shard_id)
-                )
+            if not destination:
+                continue
+            record = discard.on_failure_record(self.mapping, shard_id)
+            if arns.service(destination) != "s3":
+                self.send(destination, record)
+                continue
+            # S3 keeps the batch itself too: the record with the invocation's payload.
+            payload = lambda_event(
+                discard.records,
+                shard_id=shard_id,
+                stream_arn=self.mapping.stream_arn,
+                region=self.region,
+                role_arn=self.role_arn,
+            )
+            self.send(
+                destination,
+                {**record, "payload": payload},
+                object_key=s3_object_key(self.mapping.uuid, shard_id, self.wall_clock()),
+            )
         if shard.batches.checkpoint is not None:
             self.checkpoints[shard_id] = shard.batches.checkpoint
         times = []
