@@ -364,3 +364,17 @@ def test_parallelization_factor_runs_batches_per_key_group_keeping_key_order():
     assert all(ids == sorted(ids) for ids in order.values())
     assert sorted(int(i) for call in function.calls for i in call) == list(range(40))
     assert harness.checkpoint == last
+
+
+@recorded
+def test_a_record_failing_until_it_expires_at_60_s_is_invoked_8_times():
+    # Recorded: unlimited retries, MaximumRecordAgeInSeconds 60, a handler that always fails:
+    # approximateInvokeCount 8 (the pacing is the local AWS's choice, calibrated on this).
+    function = Answers(fails)
+    harness = Harness(function, BatchSize=1, MaximumRetryAttempts=-1, MaximumRecordAgeInSeconds=60)
+    harness.put(envelope(0))
+    harness.run(120)
+    assert len(function.calls) == 8
+    (record,) = harness.sent
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 8
