@@ -1,4 +1,4 @@
-"""Where a mapping's discarded batches go: its SQS queue or SNS topic, the record as sent."""
+"""Where a mapping's discarded batches go: its SQS queue, SNS topic or S3 bucket, the record as sent."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.tools.local.destinations import Destinations
+from event_stream.tools.local.destinations import Destinations, s3_object_key
 
 RECORD = {"KinesisBatchInfo": {"shardId": "shardId-000000000000", "batchSize": 1}}
 
@@ -47,5 +47,21 @@ def test_an_sns_destination_gets_the_on_failure_record(destinations):
 
 
 def test_any_other_destination_is_refused_by_name(destinations):
-    with pytest.raises(ValueError, match="unsupported on-failure destination arn:aws:s3"):
-        destinations.send("arn:aws:s3:::bucket", RECORD)
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/t"
+    with pytest.raises(ValueError, match=f"unsupported on-failure destination {table}"):
+        destinations.send(table, RECORD)
+
+
+def test_an_s3_destination_gets_the_record_under_lambdas_key(destinations):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="discarded")
+    key = s3_object_key("uuid-1", "shardId-000000000000", 1_765_000_000.0)
+    destinations.send("arn:aws:s3:::discarded", RECORD, object_key=key)
+    assert key.startswith("aws/lambda/uuid-1/shardId-000000000000/2025/12/06/2025-12-06T05.46.40-")
+    body = s3.get_object(Bucket="discarded", Key=key)["Body"].read()
+    assert json.loads(body) == RECORD
+
+
+def test_an_s3_destination_without_a_key_is_refused(destinations):
+    with pytest.raises(ValueError, match="an S3 destination needs the object's key"):
+        destinations.send("arn:aws:s3:::discarded", RECORD)

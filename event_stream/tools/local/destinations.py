@@ -34,6 +34,8 @@ class Destinations:
         body = json.dumps(record)
         service = arns.service(arn)
         if service == "s3":
+            if not object_key:
+                raise ValueError(f"an S3 destination needs the object's key: {arn}")
             self.client("s3").put_object(
                 Bucket=arns.resource_name(arn), Key=object_key, Body=body.encode()
             )
