@@ -200,9 +200,8 @@ class ProcessorConfig:
         default=None,
         metadata=doc(
             "aggregate over windows of up to 15 minutes: each invocation gets the window and "
-            "the state the previous one returned (Lambda's tumbling windows); none: no "
-            "windows. The local AWS does not emulate them: it pauses such a mapping and says "
-            "so."
+            "the state the previous one returned, and a final one closes the window "
+            "(Lambda's tumbling windows; the local AWS runs them too); none: no windows."
         ),
     )
     create_alarms: bool = field(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 
 import pytest
+
+from tests.conftest import ROOT
 
 STAGE = "e2e-loop"
 STREAM = f"{STAGE}-cncb-event-stream-s1"
@@ -241,3 +244,40 @@ def test_redeploy_after_a_code_change_runs_the_new_code(cloud, tmp_path):
         assert "changed code" in messages
     finally:
         cloud.destroy(stage, cwd=work)
+
+
+def test_boto3_invokes_the_deployed_publisher_and_the_event_is_on_the_stream(deployed):
+    key = str(uuid.uuid4())
+    answer = deployed.client("lambda").invoke(
+        FunctionName=f"{STACK}-publish",
+        Payload=json.dumps({"type": "thing-created", "partitionKey": key}),
+    )
+    assert answer["StatusCode"] == 200 and "FunctionError" not in answer
+    published = json.loads(answer["Payload"].read())
+    tailed = [
+        json.loads(line) for line in deployed.cli("tail", "--stage", STAGE).stdout.splitlines()
+    ]
+    assert [e["partitionKey"] for e in tailed if e["id"] == published["id"]] == [key]
+
+
+def test_the_aws_cli_invokes_the_deployed_publisher(deployed, tmp_path):
+    out = tmp_path / "answer.json"
+    result = subprocess.run(
+        [
+            str(ROOT / ".awscli" / "bin" / "aws"),
+            "lambda",
+            "invoke",
+            "--function-name",
+            f"{STACK}-publish",
+            "--payload",
+            '{"type": "thing-created"}',
+            str(out),
+        ],
+        env=deployed.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["StatusCode"] == 200
+    assert json.loads(out.read_text())["SequenceNumber"]

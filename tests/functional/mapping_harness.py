@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from event_stream.tools.lambda_model.invocation import Invocation
-from event_stream.tools.lambda_model.kinesis_event import lambda_event
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
+from event_stream.tools.local.batch_parts import invocation_event
 from event_stream.tools.local.batch_state import ShardBatches
 from event_stream.tools.readers.shard_reader import READ_INTERVAL
 
@@ -127,8 +127,8 @@ class Harness:
                 self.batches.add(self.records[self.read :], self.clock.now)
                 self.read = len(self.records)
             for lane, batch in self.batches.start_due():
-                event = lambda_event(
-                    batch.records,
+                event = invocation_event(
+                    batch,
                     shard_id=SHARD,
                     stream_arn=STREAM_ARN,
                     region="us-east-1",

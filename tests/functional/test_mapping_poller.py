@@ -87,13 +87,15 @@ def test_a_mapping_whose_function_is_gone_does_not_stop_discovery(poller, tmp_pa
     assert mapping["state"].startswith("Paused: java-consumer: ")
 
 
-def test_a_tumbling_window_mapping_is_paused_and_says_why(poller, tmp_path):
+def test_tumbling_windows_over_parallel_lanes_are_paused_and_say_why(poller, tmp_path):
     _mapped_function("python3.13")
     lambda_ = boto3.client("lambda", region_name="us-east-1")
     (mapping,) = lambda_.list_event_source_mappings()["EventSourceMappings"]
-    lambda_.update_event_source_mapping(UUID=mapping["UUID"], TumblingWindowInSeconds=60)
+    lambda_.update_event_source_mapping(
+        UUID=mapping["UUID"], TumblingWindowInSeconds=60, ParallelizationFactor=2
+    )
     poller.discover()
     poller.write_status()
     (shown,) = read_status(tmp_path)["mappings"]
-    assert shown["state"].startswith("Paused: tumbling windows (TumblingWindowInSeconds) are")
+    assert shown["state"].startswith("Paused: tumbling windows with a ParallelizationFactor")
     assert poller.workers == {}

@@ -38,6 +38,8 @@ tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_kinesis.
   destination, condition RecordAgeExceeded, no `responseContext` [S], in messages of at most
   BatchSize records, `approximateInvokeCount` at least 1 [S]; younger records behind them
   are delivered [S].
+- With TumblingWindowInSeconds, batches never span windows and carry the window's state;
+  each window ends with a final invocation (`tools/lambda_model/tumbling_window.py`) [docs].
 - A failed batch is retried with an exponential backoff (`retry_backoff`) [C, calibrated on
   S]; the halves of a split batch after RETRY_DELAY [C].
 """
@@ -47,19 +49,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from event_stream.tools.lambda_model.event_filter import record_passes
 from event_stream.tools.lambda_model.invocation import Invocation, describe_error
 from event_stream.tools.lambda_model.kinesis_event import (
     epoch_seconds,
     first_failed,
-    on_failure_record,
 )
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
-from event_stream.tools.lambda_model.wire import KinesisRecord, OnFailureRecord
+from event_stream.tools.lambda_model.tumbling_window import (
+    Window,
+    state_of,
+    too_large,
+    window_of,
+)
+from event_stream.tools.lambda_model.wire import KinesisRecord
+from event_stream.tools.local.batch_parts import Batch, Discard, Lane
 
 RETRY_DELAY = 0.1  # before the halves of a split batch [C]
 # Before a counted retry: exponential backoff, 1 s, x1.6, at most 60 s [C, calibrated on S:
@@ -69,49 +76,6 @@ RETRY_DELAY = 0.1  # before the halves of a split batch [C]
 RETRY_BACKOFF_FIRST, RETRY_BACKOFF_GROWTH, RETRY_BACKOFF_MAX = 1.0, 1.6, 60.0
 PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's payload
 RECORD_OVERHEAD = 400  # bytes of JSON around each record's base64 data in the event
-
-
-@dataclass
-class Batch:
-    """Records delivered together, and retried together until resolved."""
-
-    records: list[KinesisRecord]
-    retries: int = 0  # counted against MaximumRetryAttempts
-    invocations: int = 0  # approximateInvokeCount of these records
-    function_error: str | None = None  # of the last failure: "Unhandled", or None (partial)
-
-
-@dataclass(frozen=True)
-class Discard:
-    """Records that leave without success, for the on-failure destination."""
-
-    records: list[KinesisRecord]
-    condition: str  # RetryAttemptsExhausted or RecordAgeExceeded
-    invocations: int
-    function_error: str | None
-
-    def on_failure_record(self, mapping: EventSourceMapping, shard_id: str) -> OnFailureRecord:
-        """What Lambda sends the destination for these records."""
-        return on_failure_record(
-            self.records,
-            shard_id=shard_id,
-            stream_arn=mapping.stream_arn,
-            function_arn=mapping.function_arn,
-            condition=self.condition,
-            invoke_count=self.invocations,
-            function_error=self.function_error,
-        )
-
-
-@dataclass
-class Lane:
-    """One of a shard's concurrent batch slots: its partition keys' records, in order."""
-
-    queue: deque[KinesisRecord] = field(default_factory=deque)  # read, not yet batched
-    pending: deque[Batch] = field(default_factory=deque)  # formed, unresolved, in order
-    busy: bool = False
-    ready_at: float = 0.0
-    queued_at: float | None = None  # when its oldest queued record was read
 
 
 class ShardBatches:
@@ -154,7 +118,11 @@ class ShardBatches:
     @property
     def done(self) -> bool:
         """Read to its end, every record resolved: its children may start."""
-        return self.closed and not self._outstanding
+        return (
+            self.closed
+            and not self._outstanding
+            and all(lane.window is None for lane in self.lanes)
+        )
 
     def wants_records(self) -> bool:
         """Whether reading more would fill a batch: room for a batch in every lane."""
@@ -173,6 +141,9 @@ class ShardBatches:
             elif lane.queue:
                 due = self._batch_is_due(lane, now)
                 times.append(now if due else (lane.queued_at or now) + self._window)
+            elif lane.window is not None:  # its final invocation, when the window ends
+                left = 0.0 if lane.window.terminated_early else lane.window.end - self.wall_clock()
+                times.append(now + max(0.0, left))
         return min(times) if times else None
 
     def take_discards(self) -> list[Discard]:
@@ -215,6 +186,8 @@ class ShardBatches:
         failed_from = first_failed(
             batch.records, invocation, reports_item_failures=self.mapping.report_item_failures
         )
+        if batch.window is not None:
+            failed_from = self._carry_state(lane, batch, invocation, failed_from)
         if failed_from is None:
             lane.pending.popleft()
             self._mark_done(batch.records)
@@ -230,20 +203,22 @@ class ShardBatches:
             lane.pending.popleft()
             for part in (remaining[half:], remaining[:half]):  # first half first
                 lane.pending.appendleft(
-                    Batch(part, batch.retries, batch.invocations, function_error)
+                    Batch(part, batch.retries, batch.invocations, function_error, batch.window)
                 )
             return
         if failed_from > 0:
             # Split at the reported record, as a bisect: the remainder is a new batch, whose
             # first invocation is no retry [S: the reported record invoked 5 times, 1 + 4,
             # approximateInvokeCount 4 = the new batch's invocations, with 3 retries].
-            lane.pending[0] = Batch(remaining)
+            lane.pending[0] = Batch(remaining, window=batch.window)
             return
         batch.retries += 1
         batch.function_error = function_error
         lane.ready_at = self.clock() + retry_backoff(batch.retries)
         if 0 <= self.mapping.max_retries < batch.retries:
             lane.pending.popleft()
+            if batch.final:
+                lane.window = None  # its state goes with it
             self._discard(
                 Discard(batch.records, "RetryAttemptsExhausted", batch.invocations, function_error)
             )
@@ -260,21 +235,65 @@ class ShardBatches:
                 return None
             self._expire_from_batch(lane)
             return lane.pending[0] if lane.pending else None
+        if lane.window is not None and self._window_ended(lane):
+            final = Batch([], window=lane.window, final=True)
+            lane.pending.append(final)
+            return final
         self._expire_from_queue(lane)
         if not lane.queue or not self._batch_is_due(lane, now):
             return None
+        bounds = self._window_of(lane.queue[0])
         records: list[KinesisRecord] = []
         size = 0
         while lane.queue and len(records) < self.mapping.batch_size:
             record_size = _payload_size(lane.queue[0])
             if records and size + record_size > PAYLOAD_LIMIT:
                 break
+            if bounds and self._window_of(lane.queue[0]) != bounds:
+                break  # a batch never spans two windows
             records.append(lane.queue.popleft())
             size += record_size
         lane.queued_at = self._last_read if lane.queue else None
-        batch = Batch(records)
+        if bounds and lane.window is None:
+            lane.window = Window(*bounds)
+        batch = Batch(records, window=lane.window)
         lane.pending.append(batch)
         return batch
+
+    # Tumbling windows (tools/lambda_model/tumbling_window.py has their rules).
+
+    def _window_of(self, record: KinesisRecord) -> tuple[float, float] | None:
+        if not self.mapping.tumbling_window:
+            return None
+        arrival = epoch_seconds(record["ApproximateArrivalTimestamp"])
+        return window_of(arrival, self.mapping.tumbling_window)
+
+    def _window_ended(self, lane: Lane) -> bool:
+        """Time to close the lane's window: it is over, its state grew too large, the next
+        record is a later window's, or the shard ended."""
+        window = lane.window
+        assert window is not None
+        if window.terminated_early or self.wall_clock() >= window.end:
+            return True
+        if lane.queue:
+            next_window = self._window_of(lane.queue[0])
+            return next_window is not None and next_window[0] >= window.end
+        return self.closed
+
+    def _carry_state(
+        self, lane: Lane, batch: Batch, invocation: Invocation, failed_from: int | None
+    ) -> int | None:
+        """Take the state a window's invocation answered; none answered is a failure."""
+        answered, state = state_of(invocation)
+        if not answered:
+            return 0 if failed_from is None else failed_from
+        assert batch.window is not None
+        if batch.final and failed_from is None:
+            lane.window = None  # the window is closed, its state dropped
+        elif not batch.final:
+            batch.window.state = state
+            batch.window.terminated_early = too_large(state)
+        return failed_from
 
     def _batch_is_due(self, lane: Lane, now: float) -> bool:
         """A full batch, a full payload, the window over, or a closed shard's last records."""
@@ -305,6 +324,8 @@ class ShardBatches:
 
     def _expire_from_batch(self, lane: Lane) -> None:
         batch = lane.pending[0]
+        if batch.final:
+            return
         expired = self._expired_prefix(batch.records)
         if expired:
             batch.records = batch.records[len(expired) :]

@@ -29,9 +29,9 @@ from event_stream.tools.local.invoker import Invoker
 from event_stream.tools.local.mapping_worker import MappingWorker
 
 DISCOVERY_INTERVAL = 1.0
-NO_TUMBLING_WINDOWS = (
-    "tumbling windows (TumblingWindowInSeconds) are not emulated by the local AWS; the "
-    "mapping is paused rather than run without its windows' state"
+NO_PARALLEL_WINDOWS = (
+    "tumbling windows with a ParallelizationFactor above 1 are not emulated by the local "
+    "AWS; the mapping is paused rather than run with a state per lane"
 )
 
 
@@ -112,9 +112,9 @@ class MappingPoller:
                 self._stop_worker(mapping.uuid)
                 self._settle(mapping.uuid)
                 continue
-            if mapping.tumbling_window:
-                # Delivering without the window's state would be a different program: wait.
-                self.paused[mapping.uuid] = (mapping, NO_TUMBLING_WINDOWS)
+            if mapping.tumbling_window and mapping.parallelization_factor > 1:
+                # A window's state is the shard's: lanes of one shard cannot share it here.
+                self.paused[mapping.uuid] = (mapping, NO_PARALLEL_WINDOWS)
                 self._stop_worker(mapping.uuid)
                 self._settle(mapping.uuid)
                 continue

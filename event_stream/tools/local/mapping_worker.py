@@ -28,7 +28,8 @@ from event_stream.tools.lambda_model.invocation import Invocation, failure
 from event_stream.tools.lambda_model.kinesis_event import lambda_event
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
 from event_stream.tools.lambda_model.wire import ShardStatus
-from event_stream.tools.local.batch_state import Batch, Lane, ShardBatches
+from event_stream.tools.local.batch_parts import Batch, Lane, invocation_event
+from event_stream.tools.local.batch_state import ShardBatches
 from event_stream.tools.local.destinations import s3_object_key
 from event_stream.tools.readers.shard_reader import IDLE_INTERVAL, ShardCursor, cursors, ready
 
@@ -184,8 +185,8 @@ class MappingWorker:
     # Invocations.
 
     def _start(self, shard: Shard, lane: Lane, batch: Batch) -> None:
-        event = lambda_event(
-            batch.records,
+        event = invocation_event(
+            batch,
             shard_id=shard.cursor.shard_id,
             stream_arn=self.mapping.stream_arn,
             region=self.region,
