@@ -76,7 +76,8 @@ class InvokeApi:
     """Answers Invoke requests by running functions through `invoke(function, event,
     request_id)` (the server's `Invoker.invoke`); asynchronous ones wait in a queue of their
     own, retried and recorded as Lambda does. `client(service)` reaches the local AWS (the
-    function's EventInvokeConfig, its destinations); `clock` is wall time, injected."""
+    function's EventInvokeConfig, its destinations); `clock` is wall time, injected;
+    `flush_logs` puts the invoker's gathered log lines before a synchronous answer."""
 
     def __init__(
         self,
@@ -85,8 +86,10 @@ class InvokeApi:
         *,
         clock: Callable[[], float] = time.time,
         concurrency: int = 4,
+        flush_logs: Callable[[], None] = lambda: None,
     ) -> None:
         self._invoke = invoke
+        self._flush_logs = flush_logs
         self.client = client
         self.clock = clock
         self.destinations = Destinations(client)
@@ -140,6 +143,7 @@ class InvokeApi:
                 "[RequestResponse, Event, DryRun]",
             )
         invocation = self._invoke(runnable(target), event)
+        self._flush_logs()  # the caller may read the log group as soon as it has its answer
         return self._sync_answer(invocation, version, tail=headers.get("X-Amz-Log-Type") == "Tail")
 
     def _sync_answer(self, invocation: Invocation, version: str, *, tail: bool) -> Answer:

@@ -97,8 +97,8 @@ class Invoker:
     ) -> None:
         self.client = client
         self.region = region
-        self.ship_logs = ship_logs
         self.environment = environment  # the workers' base variables (None: this process's)
+        self._logs = function_logs.LogShipper(lambda: self.client("logs")) if ship_logs else None
         self._functions: dict[str, _Function] = {}
         self._lock = threading.Lock()  # one fetch of a function's code at a time
 
@@ -125,6 +125,7 @@ class Invoker:
             if entry.unsupported:
                 line = f"{entry.unsupported}; its event source mappings are paused"
                 self._log(entry.deployed, [json.dumps({"level": "ERROR", "message": line})])
+                self.flush_logs()  # said once, and at once
             self._functions[name] = entry
         if known:
             known.retire()
@@ -163,9 +164,16 @@ class Invoker:
             entry.retire()
 
     def stop(self) -> None:
-        """Retire every worker: nothing is left running."""
+        """Retire every worker, put every log line: nothing is left running."""
         self.forget(())
+        if self._logs:
+            self._logs.stop()
+
+    def flush_logs(self) -> None:
+        """Put the log lines gathered so far in their log groups now."""
+        if self._logs:
+            self._logs.flush()
 
     def _log(self, deployed: DeployedFunction, lines: list[str], stream: str | None = None) -> None:
-        if self.ship_logs:
-            function_logs.ship(self.client("logs"), deployed.log_group, lines, stream=stream)
+        if self._logs:
+            self._logs.ship(deployed.log_group, lines, stream=stream)

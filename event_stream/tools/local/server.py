@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         region=launcher.REGION,
         environment=launcher.function_environment(endpoint),
     )
-    invoke_api = InvokeApi(invoker.invoke, client).start()
+    invoke_api = InvokeApi(invoker.invoke, client, flush_logs=invoker.flush_logs).start()
     moto_fixes.serve_invocations(invoke_api.answer)
     firehose = FirehosePoller(client, invoker.invoke, state_dir).start()
     mappings = MappingPoller(
