@@ -53,7 +53,6 @@ class MappingStates:
 
     def __init__(self) -> None:
         self._states: dict[str, str] = {}
-        self._results: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def set(self, uuid: str, state: str) -> None:
@@ -79,13 +78,9 @@ class MappingStates:
         if target in ("Enabled", "Disabled"):
             self.set(uuid, target)
 
-    def last_result(self, uuid: str) -> str:
+    def forget(self, uuid: str) -> None:
         with self._lock:
-            return self._results.get(uuid, NO_RECORDS)
-
-    def set_last_result(self, uuid: str, result: str) -> None:
-        with self._lock:
-            self._results[uuid] = result
+            self._states.pop(uuid, None)
 
 
 STATES = MappingStates()
@@ -167,9 +162,7 @@ def delete_mapping_as_aws(self: Any, uuid: str) -> Any:
     """Fix 10: a deleted mapping answers `Deleting` (moto's own response sets it) and its
     state goes with it."""
     mapping = _delete_mapping(self, uuid)
-    with STATES._lock:
-        STATES._states.pop(uuid, None)
-        STATES._results.pop(uuid, None)
+    STATES.forget(uuid)
     return mapping
 
 
@@ -184,7 +177,8 @@ def mapping_configuration_as_aws(self: Any) -> dict[str, Any]:
             configuration[key] = default
     configuration["State"] = STATES.state(self)
     configuration["StateTransitionReason"] = "User action"
-    configuration["LastProcessingResult"] = STATES.last_result(self.uuid)
+    # What the poller last did is in `local status`; the API keeps AWS's first answer.
+    configuration.setdefault("LastProcessingResult", NO_RECORDS)
     return configuration
 
 
