@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import urllib.request
 import zipfile
 
@@ -14,6 +15,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from event_stream.tools.local import moto_fixes
+from event_stream.tools.local.moto_fixes import awslambda as awslambda_fixes
 from event_stream.tools.local.moto_fixes import mappings
 from event_stream.tools.readers.deployed import fetch_function
 
@@ -235,3 +237,28 @@ def test_canary_moto_still_answers_lambda_errors_without_their_type(unfixed_endp
     with pytest.raises(client.exceptions.ResourceNotFoundException) as refused:
         client.get_function(FunctionName="nowhere")
     assert "Type" not in refused.value.response
+
+
+def test_invoke_is_answered_by_the_local_aws_invoke_api(endpoint, monkeypatch):
+    seen = []
+
+    class Answer:
+        status, headers, body = 200, {"X-Amz-Executed-Version": "$LATEST"}, b'"ran here"'
+
+    def answer(function_arn, qualifier, payload, headers):
+        seen.append((function_arn, payload))
+        return Answer()
+
+    monkeypatch.setattr(awslambda_fixes, "_invoke_api", [answer])
+    client = created_with_a_zip(endpoint, zipped("def handler(e, c):\n    return 1\n"))
+    answered = client.invoke(FunctionName="plain", Payload=b'{"a": 1}')
+    assert json.loads(answered["Payload"].read()) == "ran here"
+    ((function_arn, payload),) = seen
+    assert function_arn.endswith(":function:plain") and json.loads(payload) == {"a": 1}
+
+
+def test_canary_moto_still_answers_invoke_with_a_docker_error_without_the_fix(unfixed_endpoint):
+    client = created_with_a_zip(unfixed_endpoint, zipped("def handler(e, c):\n    return 1\n"))
+    answered = client.invoke(FunctionName="plain", Payload=b"{}")
+    assert answered.get("FunctionError") == "Handled"
+    assert b"docker" in answered["Payload"].read().lower()
