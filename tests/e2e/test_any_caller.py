@@ -286,3 +286,22 @@ def test_a_discarded_batch_is_written_to_an_s3_on_failure_destination(function, 
     (payload_record,) = record["payload"]["Records"]
     assert payload_record["kinesis"]["sequenceNumber"] == sequence
     assert base64.b64decode(payload_record["kinesis"]["data"]) == b'{"n": 1}'
+
+
+def test_a_published_version_runs_its_own_code(function, tmp_path):
+    role = function.get_function_configuration(FunctionName=FUNCTION)["Role"]
+    (tmp_path / "handler.py").write_text("def handler(event, context):\n    return 'first'\n")
+    function.create_function(
+        FunctionName="versioned",
+        Runtime="python3.13",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": zipped(tmp_path)},
+    )
+    version = function.publish_version(FunctionName="versioned")["Version"]
+    (tmp_path / "handler.py").write_text("def handler(event, context):\n    return 'second'\n")
+    function.update_function_code(FunctionName="versioned", ZipFile=zipped(tmp_path))
+    answer = function.invoke(FunctionName="versioned", Qualifier=version)
+    assert answer["ExecutedVersion"] == version
+    assert json.loads(answer["Payload"].read()) == "first"
+    assert json.loads(function.invoke(FunctionName="versioned")["Payload"].read()) == "second"

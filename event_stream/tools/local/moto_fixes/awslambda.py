@@ -104,7 +104,7 @@ def invoke_served(self: Any) -> tuple[int, dict[str, str], Any]:
     if not _invoke_api:
         return _invoke(self)  # type: ignore[no-any-return]
     name = unquote(self.path.rsplit("/", 2)[-2])
-    qualifier = self._get_param("qualifier") or None
+    qualifier = self._get_param("Qualifier") or None  # the query string boto3 sends
     function = self.backend.get_function(name, qualifier)
     answer = _invoke_api[0](function.function_arn, qualifier, self.body, self.headers)
     # moto takes the status from the headers, not from the tuple.
