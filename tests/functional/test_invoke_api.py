@@ -11,10 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.lambda_model.invocation import PAYLOAD_LIMIT, Invocation
 from event_stream.tools.local.invoke_api import (
     EVENT_LIMIT,
-    REQUEST_LIMIT,
     InvokeApi,
     QueuedEvent,
     invocation_record,
@@ -131,7 +130,7 @@ def test_a_payload_that_is_not_json_is_refused_before_running(aws):
     assert function.calls == []
 
 
-@pytest.mark.parametrize("headers,limit", [(SYNC, REQUEST_LIMIT), (EVENT, EVENT_LIMIT)])
+@pytest.mark.parametrize("headers,limit", [(SYNC, PAYLOAD_LIMIT), (EVENT, EVENT_LIMIT)])
 def test_a_payload_over_the_limit_is_refused_with_413(aws, headers, limit):
     payload = b'"' + b"x" * limit + b'"'
     answer = api(aws, Function()).answer(ARN, None, payload, headers)

@@ -7,6 +7,9 @@ from typing import Any
 
 from event_stream.tools.lambda_model.wire import FunctionError
 
+# A synchronous invocation's request and response payloads, each ("Lambda quotas": 6 MB).
+PAYLOAD_LIMIT = 6 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Invocation:

@@ -19,6 +19,7 @@ import time
 
 from event_stream.tools.lambda_model.function import DeployedFunction
 from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.lambda_model.kinesis_event import iso_time
 
 SYSTEM_LEVELS = ("DEBUG", "INFO", "WARN")
 VERSION = "$LATEST"
@@ -45,7 +46,7 @@ def around(function: DeployedFunction, invocation: Invocation) -> list[str]:
         ]
     if SYSTEM_LEVELS.index(function.system_log_level) > SYSTEM_LEVELS.index("INFO"):
         return invocation.log_lines
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    now = iso_time(time.time())
     start = {"requestId": request_id, "version": VERSION}
     report_record = {
         "requestId": request_id,

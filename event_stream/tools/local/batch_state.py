@@ -53,7 +53,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from event_stream.tools.lambda_model.event_filter import record_passes
-from event_stream.tools.lambda_model.invocation import Invocation, describe_error
+from event_stream.tools.lambda_model.invocation import PAYLOAD_LIMIT, Invocation, describe_error
 from event_stream.tools.lambda_model.kinesis_event import (
     epoch_seconds,
     first_failed,
@@ -74,7 +74,6 @@ RETRY_DELAY = 0.1  # before the halves of a split batch [C]
 # invoked 8 times before it expired; with the local AWS's mapping enabled within a second,
 # this backoff gives those 8, where LocalStack's 0.5 s x1.5 gives 11 and a doubling gives 6].
 RETRY_BACKOFF_FIRST, RETRY_BACKOFF_GROWTH, RETRY_BACKOFF_MAX = 1.0, 1.6, 60.0
-PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's payload
 RECORD_OVERHEAD = 400  # bytes of JSON around each record's base64 data in the event
 
 

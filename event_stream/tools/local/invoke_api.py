@@ -29,10 +29,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from event_stream.tools import arns
-from event_stream.tools.lambda_model.invocation import Invocation
+from event_stream.tools.lambda_model.invocation import PAYLOAD_LIMIT, Invocation
+from event_stream.tools.lambda_model.kinesis_event import iso_time
 from event_stream.tools.local.destinations import Destinations
 
-REQUEST_LIMIT = 6 * 1024 * 1024  # synchronous request payload, bytes ("Lambda quotas")
 RESPONSE_LIMIT = 6_291_556  # the response payload, as Lambda's error message states it
 EVENT_LIMIT = 1024 * 1024  # an asynchronous invocation's payload ("Lambda quotas")
 LOG_TAIL_BYTES = 4096  # LogType=Tail: "the last 4 KB of the execution log"
@@ -112,7 +112,7 @@ class InvokeApi:
         `X-Amz-Log-Type`)."""
         body = payload.encode() if isinstance(payload, str) else payload or b""
         kind = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
-        limit = EVENT_LIMIT if kind == "Event" else REQUEST_LIMIT
+        limit = EVENT_LIMIT if kind == "Event" else PAYLOAD_LIMIT
         if len(body) > limit:
             return api_error(
                 413,
@@ -298,8 +298,7 @@ def invocation_record(queued: QueuedEvent, condition: str, now: float) -> dict[s
     base_arn = ":".join(queued.function_arn.split(":")[:7])
     record: dict[str, Any] = {
         "version": "1.0",
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-        + f".{int(now * 1000) % 1000:03d}Z",
+        "timestamp": iso_time(now),
         "requestContext": {
             "requestId": queued.request_id,
             "functionArn": f"{base_arn}:{version}",
