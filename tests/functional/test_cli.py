@@ -191,3 +191,24 @@ def test_a_stage_without_a_lake_is_one_clear_line():
     stack = DeployedStack("cncb-event-stream-john", "id", "CREATE_COMPLETE", {"streamName": "s"})
     with pytest.raises(UserError, match=r"^stack cncb-event-stream-john keeps no event lake"):
         lake_bucket(stack)
+
+
+def test_the_stage_defaults_to_event_stream_stage_when_it_is_set(monkeypatch):
+    monkeypatch.setenv("EVENT_STREAM_STAGE", "alice")
+    assert cli.build_parser().parse_args(["tail"]).stage == "alice"
+
+
+def test_the_stage_defaults_to_dev_without_event_stream_stage(monkeypatch):
+    monkeypatch.delenv("EVENT_STREAM_STAGE", raising=False)
+    assert cli.build_parser().parse_args(["tail"]).stage == "dev"
+
+
+def test_s_and_d_are_short_for_stage_and_data(monkeypatch):
+    args = cli.build_parser().parse_args(["invoke", "-s", "bob", "-d", '{"type":"t"}'])
+    assert (args.stage, args.data) == ("bob", '{"type":"t"}')
+
+
+def test_a_bad_stage_in_event_stream_stage_is_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("EVENT_STREAM_STAGE", "Bad_Stage")
+    assert cli.main(["info"]) == 1
+    assert capsys.readouterr().err.startswith("error: invalid stage 'Bad_Stage'")

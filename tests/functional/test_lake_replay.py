@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 
 from event_stream.lambda_src import event_envelope
 from event_stream.tools.actions.replay import dry_run, plan, replay
 from event_stream.tools.lambda_model.invocation import Invocation
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
+from event_stream.tools.readers.history import Gap, History, key_of
 from event_stream.tools.readers.lake_reader import as_record
 
 ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/dev-cncb-event-stream-s1"
@@ -111,12 +113,24 @@ def test_a_function_error_stops_the_shard_at_the_batchs_first_record():
 
 def test_a_dry_run_says_what_would_go_and_invokes_nothing():
     function = Function()
-    summary = dry_run(plan(LINES, mapping()))
+    summary = dry_run(plan(LINES, mapping()), History(LINES, frozenset()))
     assert function.calls == []
     assert summary["events"] == 6
     assert summary["perType"] == {"thing-created": 6}
     assert summary["perShard"] == {"shardId-000000000000": 4, "shardId-000000000001": 2}
     assert summary["first"] < summary["last"]
+
+
+def test_a_dry_run_counts_what_comes_from_the_lake_and_from_the_stream():
+    unwritten = frozenset(key_of(line) for line in LINES[-2:])
+    summary = dry_run(plan(LINES, mapping()), History(LINES, unwritten))
+    assert (summary["fromLake"], summary["fromStream"], summary["gaps"]) == (4, 2, [])
+
+
+def test_a_dry_run_names_a_gap_in_the_window():
+    gap = Gap(None, datetime(2026, 11, 29, tzinfo=UTC), "the stream keeps 24 h")
+    summary = dry_run(plan(LINES, mapping()), History(LINES, frozenset(), [gap]))
+    assert summary["gaps"] == [gap.describe()]
 
 
 def test_a_records_data_is_the_envelope_as_it_was_published():

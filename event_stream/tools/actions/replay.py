@@ -1,8 +1,9 @@
-"""Replay a stage's lake into one consumer function, as its event source mapping would.
+"""Replay a stage's history into one consumer function, as its event source mapping would.
 
 The cookbook's "Replaying events" recipe reads the lake and invokes one named function;
 EventBridge's archive replays a time window to chosen rules; Kafka resets one consumer
-group. Here: the lake's events in a window, in order per shard (by sequence number), pass
+group. Here: the window's events (`readers/history.py`: the lake, and the stream for what
+Firehose has not written yet), in order per shard (by sequence number), pass
 the function's mapping filter, and go to that function alone, synchronously, in Lambda's
 Kinesis event shape and in batches of its mapping's BatchSize. The answer is honoured as
 the mapping honours it: a function error, or a reported record (with
@@ -24,6 +25,7 @@ from event_stream.tools.lambda_model.invocation import Invocation, describe_erro
 from event_stream.tools.lambda_model.kinesis_event import first_failed, iso_time, lambda_event
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
 from event_stream.tools.lambda_model.wire import KinesisRecord
+from event_stream.tools.readers.history import History
 from event_stream.tools.readers.lake_reader import as_record
 
 Invoke = Callable[[Any], Invocation]
@@ -58,12 +60,22 @@ def plan(
     return shards
 
 
-def dry_run(planned: Planned) -> dict[str, Any]:
-    """What a replay would send: counts per type and per shard, first and last time."""
+def dry_run(planned: Planned, history: History) -> dict[str, Any]:
+    """What a replay would send: counts per source, per type and per shard, first and last
+    time, and the parts of the window that are in neither the lake nor the stream."""
     records = [r for shard in planned.values() for r in shard]
     times = [r["ApproximateArrivalTimestamp"] for r in records]
+    from_stream = sum(
+        1
+        for shard, found in planned.items()
+        for r in found
+        if (shard, int(r["SequenceNumber"])) in history.from_stream
+    )
     return {
         "events": len(records),
+        "fromLake": len(records) - from_stream,
+        "fromStream": from_stream,
+        "gaps": [gap.describe() for gap in history.gaps],
         "perType": dict(Counter(event_envelope.decode(r["Data"])["type"] for r in records)),
         "perShard": {shard: len(found) for shard, found in planned.items()},
         "first": iso_time(min(times).timestamp()) if times else None,

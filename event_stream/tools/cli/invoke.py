@@ -26,7 +26,9 @@ def register(commands: Any) -> None:
     invoke = staged_command(
         commands, "invoke", "invoke the deployed publisher with one event (or a batch)", run
     )
-    invoke.add_argument("--data", required=True, help="the event as JSON (an array with --batch)")
+    invoke.add_argument(
+        "-d", "--data", required=True, help="the event as JSON (an array with --batch)"
+    )
     invoke.add_argument("--batch", action="store_true", help="invoke publish-batch")
     invoke.add_argument("--local", action="store_true", help="run the deployed code here")
 

@@ -1,4 +1,5 @@
-"""`lake --stage S [--since TIME] [--until TIME] [--type T]`: the stage's kept events."""
+"""`lake --stage S [--since TIME] [--until TIME] [--type T]`: the stage's kept events, and
+on stderr how many of the window's events are on the stream and not written yet."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from event_stream.tools.cli.output import parse_duration
 from event_stream.tools.cli.target import deployed_stage, staged_command
 from event_stream.tools.errors import UserError
-from event_stream.tools.readers import lake_reader
+from event_stream.tools.readers import history
 from event_stream.tools.readers.deployed import DeployedStack, output
 
 
@@ -33,17 +34,44 @@ def run(args: argparse.Namespace) -> None:
     stack = deployed_stage(args)
     bucket = lake_bucket(stack)
     with tqdm(unit="object", file=sys.stderr, disable=None, desc="reading the lake") as bar:
-        lines = lake_reader.read_lines(
+        found = history.read_history(
             args.target.client("s3"),
+            args.target.client("kinesis"),
             bucket,
             output(stack, "streamName"),
-            since=parse_time(args.since, "--since"),
-            until=parse_time(args.until, "--until"),
-            types=set(args.types) if args.types else None,
+            history.Window(
+                since=parse_time(args.since, "--since"),
+                until=parse_time(args.until, "--until"),
+                types=frozenset(args.types) if args.types else None,
+            ),
             progress=bar.update,
         )
-    for line in lines:
-        print(json.dumps(line, ensure_ascii=False), flush=True)
+    for line in found.lines:
+        if history.key_of(line) not in found.from_stream:
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+    unwritten = found.unwritten
+    if unwritten:
+        print(_unwritten_note(args.target, stack, unwritten), file=sys.stderr)
+    for gap in found.gaps:
+        print(f"warning: {gap.describe()}", file=sys.stderr)
+
+
+def _unwritten_note(target: Any, stack: DeployedStack, unwritten: list[history.Line]) -> str:
+    """How many of the window's events Firehose holds unwritten, and when it writes next:
+    it writes a buffer once its oldest record is `IntervalInSeconds` old (or the buffer
+    reaches `SizeInMBs`), as DescribeDeliveryStream says the delivery stream is set."""
+    name = output(stack, "lakeDeliveryStreamName")
+    description = target.client("firehose").describe_delivery_stream(DeliveryStreamName=name)
+    destination = description["DeliveryStreamDescription"]["Destinations"][0]
+    hints = destination.get("ExtendedS3DestinationDescription", {}).get("BufferingHints", {})
+    interval = int(hints.get("IntervalInSeconds", 300))
+    oldest = min(history.arrival(line) for line in unwritten)
+    due = max(oldest + timedelta(seconds=interval), datetime.now(UTC))
+    return (
+        f"note: {len(unwritten)} events are on the stream and not in the lake yet: delivery "
+        f"stream {name} buffers them up to {interval} s; the next write is due by about "
+        f"{due:%Y-%m-%dT%H:%M:%SZ} (replay --from-lake reads them from the stream)"
+    )
 
 
 def lake_bucket(stack: DeployedStack) -> str:

@@ -1,7 +1,8 @@
 """`replay --stage S FILE.jsonl [--rate N]`: publish a file of events in batches
 (`actions/publish_file.py`); and `replay --from-lake --stage S --function NAME [--since]
-[--until] [--type] [--dry-run] [--resume-from SHARD=SEQ]`: feed the stage's lake to one
-consumer function, as its mapping would (`actions/replay.py`)."""
+[--until] [--type] [--dry-run] [--allow-gaps] [--resume-from SHARD=SEQ]`: feed the stage's
+history (its lake, and its stream for what the lake does not hold yet) to one consumer
+function, as its mapping would (`actions/replay.py`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from event_stream.tools.cli.output import tail_line
 from event_stream.tools.cli.target import Target, deployed_stage, staged_command
 from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
-from event_stream.tools.readers import lake_reader
+from event_stream.tools.readers import history
 from event_stream.tools.readers.deployed import mappings_of, output
 
 
@@ -40,6 +41,11 @@ def register(commands: Any) -> None:
     replay.add_argument("--until", help="arrived until: the same forms")
     replay.add_argument("--type", action="append", dest="types", help="only this type")
     replay.add_argument("--dry-run", action="store_true", help="say what would be sent")
+    replay.add_argument(
+        "--allow-gaps",
+        action="store_true",
+        help="replay even when part of the window is in neither the lake nor the stream",
+    )
     replay.add_argument(
         "--resume-from",
         action="append",
@@ -120,17 +126,23 @@ def _replay_lake(args: argparse.Namespace) -> None:
     stack = deployed_stage(args)
     stream_arn = output(stack, "streamArn")
     mapping = _mapping_of(target, args.function, stream_arn)
-    lines = lake_reader.read_lines(
+    found = history.read_history(
         target.client("s3"),
+        target.client("kinesis"),
         lake_bucket(stack),
         output(stack, "streamName"),
-        since=parse_time(args.since, "--since"),
-        until=parse_time(args.until, "--until"),
-        types=set(args.types) if args.types else None,
+        history.Window(
+            since=parse_time(args.since, "--since"),
+            until=parse_time(args.until, "--until"),
+            types=frozenset(args.types) if args.types else None,
+        ),
     )
-    planned = replay.plan(lines, mapping, _resume_points(args.resume_from))
+    planned = replay.plan(found.lines, mapping, _resume_points(args.resume_from))
     if args.dry_run:
-        print(json.dumps({"function": args.function, **replay.dry_run(planned)}, indent=2))
+        print(json.dumps({"function": args.function, **replay.dry_run(planned, found)}, indent=2))
+    if found.gaps and not args.allow_gaps:
+        raise UserError(f"{found.gaps[0].describe()}; replay them anyway with --allow-gaps")
+    if args.dry_run:
         return
     from tqdm import tqdm
 

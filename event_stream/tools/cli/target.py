@@ -19,6 +19,7 @@ from event_stream.tools.errors import UserError
 from event_stream.tools.local import launcher
 from event_stream.tools.readers.deployed import DeployedStack, describe_stage
 
+STAGE_VARIABLE = "EVENT_STREAM_STAGE"  # the stage every command acts on when not told
 CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 3}
 )
@@ -83,7 +84,11 @@ def staged_command(commands: Any, name: str, help_text: str, run: Any) -> argpar
     from event_stream.config import DEFAULT_SERVICE, DEFAULT_STAGE
 
     command: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
-    command.add_argument("--stage", default=DEFAULT_STAGE, help=f"default {DEFAULT_STAGE}")
+    # As the seed's `sls ... -s $MY_STAGE`: a shell that works on one stage says so once.
+    stage = os.environ.get(STAGE_VARIABLE) or DEFAULT_STAGE
+    command.add_argument(
+        "-s", "--stage", default=stage, help=f"default ${STAGE_VARIABLE}, else {DEFAULT_STAGE}"
+    )
     command.add_argument("--service", default=DEFAULT_SERVICE, help=argparse.SUPPRESS)
     command.set_defaults(run=run, needs_target=True)
     return command
