@@ -21,14 +21,17 @@ def test_local_aws_not_running(cloud):
     port = local_aws.free_port()
     env = {**cloud.env, **local_aws.client_env(local_aws.endpoint_url(port))}
     line = one_line(cloud.cli("info", "--stage", "dev", env=env))
-    assert f"cannot reach http://localhost:{port}" in line and "local up" in line
+    assert f"cannot reach http://localhost:{port}" in line
+    assert line.endswith(f"(python -m event_stream local up --port {port})")
 
 
 def test_stage_never_deployed(cloud):
     line = one_line(cloud.cli("invoke", "--stage", "never-deployed", "--data", '{"type":"t"}'))
     assert "stage 'never-deployed' is not deployed" in line
-    # The hint fits where the user is: the local AWS.
-    assert line.endswith("(deploy it with: make local-deploy STAGE=never-deployed)")
+    # The hint fits where the user is: this repository, the local AWS on its port.
+    assert line.endswith(
+        f"(deploy it with: make local-deploy STAGE=never-deployed PORT={cloud.server.port})"
+    )
 
 
 @pytest.mark.parametrize("data", ["{bad", "", "[1,"])
@@ -55,6 +58,7 @@ def test_port_in_use(cloud, tmp_path):
 def test_no_credentials_and_no_local_aws(cloud, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
+        XDG_STATE_HOME=str(tmp_path / "no-local-aws"),  # the other tests' are recorded
         AWS_CONFIG_FILE=str(tmp_path / "none"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
         AWS_EC2_METADATA_DISABLED="true",
@@ -64,3 +68,9 @@ def test_no_credentials_and_no_local_aws(cloud, tmp_path):
         pytest.skip("a local AWS is running from .local-aws/; it would be used")
     line = one_line(cloud.cli("info", "--stage", "dev", env=env))
     assert "no AWS credentials configured and no local AWS running" in line
+
+
+def test_local_up_on_a_port_another_folders_local_aws_holds_names_it(cloud, tmp_path):
+    line = one_line(cloud.cli("local", "up", "--port", str(cloud.server.port), cwd=tmp_path))
+    assert f"a local AWS already runs on port {cloud.server.port}" in line
+    assert f"pid {cloud.server.pid}, started in {cloud.state_dir.parent}" in line

@@ -170,17 +170,30 @@ def test_invoke_on_aws_never_sends_the_invocation_twice(aws_credentials, monkeyp
 def test_the_deploy_hint_names_the_make_target_inside_this_repository():
     from tests.conftest import ROOT
 
-    assert deploy_hint("john", local=True, app_dir=ROOT) == "make local-deploy STAGE=john"
-    assert deploy_hint("john", local=False, app_dir=ROOT) == "make deploy STAGE=john"
+    local = "http://localhost:4566"
+    assert deploy_hint("john", endpoint=local, app_dir=ROOT) == "make local-deploy STAGE=john"
+    assert deploy_hint("john", endpoint=None, app_dir=ROOT) == "make deploy STAGE=john"
+
+
+def test_the_deploy_hint_keeps_a_port_that_is_not_the_default():
+    from tests.conftest import ROOT
+
+    assert deploy_hint("alice", endpoint="http://localhost:4850", app_dir=ROOT) == (
+        "make local-deploy STAGE=alice PORT=4850"
+    )
 
 
 def test_the_deploy_hint_names_the_cdk_command_in_another_app(tmp_path):
     (tmp_path / "Makefile").write_text("build:\n\ttrue\n")  # an app's own Makefile, no target
-    assert deploy_hint("john", local=False, app_dir=tmp_path) == (
+    assert deploy_hint("john", endpoint=None, app_dir=tmp_path) == (
         "npx cdk deploy --context stage=john"
     )
-    assert deploy_hint("john", local=True, app_dir=tmp_path).startswith(
-        "npx cdk deploy --context stage=john --method=direct"
+
+
+def test_the_local_deploy_hint_in_another_app_points_the_cdk_cli_at_that_local_aws(tmp_path):
+    assert deploy_hint("john", endpoint="http://localhost:4850", app_dir=tmp_path) == (
+        'eval "$(python -m event_stream local env --port 4850)" && npx cdk bootstrap '
+        "aws://123456789012/us-east-1 && npx cdk deploy --context stage=john --method=direct"
     )
 
 

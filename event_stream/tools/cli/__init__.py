@@ -8,6 +8,7 @@ on stderr and exit status 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from botocore.exceptions import (
@@ -19,6 +20,7 @@ from botocore.exceptions import (
 
 from event_stream.config import ConfigError, StageConfig
 from event_stream.tools.cli import dlq, info, invoke, lake, local, logs, replay, tail
+from event_stream.tools.cli.cdk_cli import local_command
 from event_stream.tools.cli.target import resolve_target
 from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.workers import UnsupportedRuntime
@@ -58,9 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except EndpointConnectionError as error:
+        endpoint = error.kwargs.get("endpoint_url")
+        start = local_command("up", endpoint=os.environ.get("AWS_ENDPOINT_URL"))
         print(
-            f"error: cannot reach {error.kwargs.get('endpoint_url')}: is the local AWS "
-            "running? (python -m event_stream local up)",
+            f"error: cannot reach {endpoint}: is the local AWS running? ({start})",
             file=sys.stderr,
         )
         return 1

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from event_stream.tools.local import launcher
 
 # jsii's Node 20 banner, the CLI's telemetry and Node's warnings stay out of every run.
 QUIET_ENV = {
@@ -22,17 +25,34 @@ def cdk_executable(app_dir: Path) -> Path:
     return app_dir / "node_modules" / ".bin" / "cdk"
 
 
-def deploy_hint(stage: str, *, local: bool, app_dir: Path | None = None) -> str:
-    """The command that deploys `stage` from `app_dir` (default: the current folder).
+def deploy_hint(stage: str, *, endpoint: str | None, app_dir: Path | None = None) -> str:
+    """The command that deploys `stage` from `app_dir` (default: the current folder) to
+    `endpoint` (a local AWS; None: AWS).
 
-    Inside this repository the Makefile's targets bootstrap and deploy in one step; in any
-    other CDK app the CDK CLI's own command is what exists.
+    Inside this repository the Makefile's targets bootstrap and deploy in one step (with
+    `PORT=` for a local AWS off the default port); in any other CDK app the CDK CLI's own
+    commands are what exist, with the environment that points them at the local AWS.
     """
     app_dir = app_dir or Path.cwd()
     makefile = app_dir / "Makefile"
-    target = "local-deploy" if local else "deploy"
+    target = "local-deploy" if endpoint else "deploy"
     if makefile.is_file() and re.search(rf"^{target}:", makefile.read_text(), re.MULTILINE):
-        return f"make {target} STAGE={stage}"
-    if local:
-        return f"npx cdk deploy --context stage={stage} --method=direct (with AWS_ENDPOINT_URL set)"
+        port = urlsplit(endpoint).port if endpoint else None
+        return f"make {target} STAGE={stage}" + (
+            f" PORT={port}" if port and port != launcher.DEFAULT_PORT else ""
+        )
+    if endpoint:
+        return (
+            f'eval "$({local_command("env", endpoint=endpoint)})" && npx cdk bootstrap '
+            f"aws://{launcher.ACCOUNT}/{launcher.REGION} && npx cdk deploy --context "
+            f"stage={stage} --method=direct"
+        )
     return f"npx cdk deploy --context stage={stage}"
+
+
+def local_command(action: str, *, endpoint: str | None) -> str:
+    """`python -m event_stream local ACTION`, naming the port of `endpoint` when it is not
+    the default one."""
+    port = urlsplit(endpoint).port if endpoint else None
+    chosen = f" --port {port}" if port and port != launcher.DEFAULT_PORT else ""
+    return f"python -m event_stream local {action}{chosen}"

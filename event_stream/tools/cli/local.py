@@ -1,12 +1,19 @@
-"""`local up|down|status`: the embedded local AWS and the mappings its poller runs."""
+"""`local up|down|status|env`: the embedded local AWS and the mappings its poller runs.
+
+`up` starts one for the current folder; the others act on the one the caller means
+(`launcher.find`: `AWS_ENDPOINT_URL`'s, else this folder's, else the only one running), so
+they work from any folder."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
+from event_stream.tools.cli.cdk_cli import local_command
 from event_stream.tools.errors import UserError
-from event_stream.tools.lambda_model.wire import DeliveryStatus, PollerStatus
+from event_stream.tools.lambda_model.wire import DeliveryStatus, PollerStatus, ShardStatus
 from event_stream.tools.local import launcher
 from event_stream.tools.local import status as local_status
 
@@ -14,34 +21,52 @@ from event_stream.tools.local import status as local_status
 def register(commands: Any) -> None:
     """Add this command to the CLI\'s subcommands."""
     local = commands.add_parser("local", help="start, stop or check the embedded local AWS")
-    local.add_argument("action", choices=["up", "down", "status"])
-    local.add_argument("--port", type=int, default=launcher.DEFAULT_PORT)
+    local.add_argument("action", choices=["up", "down", "status", "env"])
+    local.add_argument(
+        "--port",
+        type=int,
+        help=f"up: the port to listen on (default {launcher.DEFAULT_PORT}); "
+        "the others: the local AWS on that port",
+    )
     local.set_defaults(run=run, needs_target=False)
 
 
 def run(args: argparse.Namespace) -> None:
     """Run the command with its parsed arguments."""
     if args.action == "up":
-        running = launcher.start(args.port)
+        running = launcher.start(args.port or launcher.DEFAULT_PORT)
         print(f"local AWS running at {running.endpoint} (pid {running.pid})")
-        print(f"point tools at it with: export AWS_ENDPOINT_URL={running.endpoint}")
-    elif args.action == "down":
-        stopped = launcher.stop()
+        print(
+            "point your shell at it with: "
+            f'eval "$({local_command("env", endpoint=running.endpoint)})"'
+        )
+        return
+    if args.port is not None:  # the one on that port, wherever it was started
+        os.environ["AWS_ENDPOINT_URL"] = launcher.endpoint_url(args.port)
+    found = launcher.find()
+    if args.action == "down":
+        stopped = launcher.stop(found.state_dir) if found else None
         print(f"local AWS stopped (pid {stopped.pid})" if stopped else "no local AWS was running")
-    else:
-        found = launcher.status()
-        if found is None:
-            raise UserError(
-                "no local AWS is running (start it with: python -m event_stream local up)"
-            )
-        print(f"local AWS running at {found.endpoint} (pid {found.pid})")
-        _print_poller_status()
-        _print_lake_status()
+        return
+    if found is None:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        raise UserError(
+            "no local AWS is running"
+            + (f" at {endpoint}" if endpoint else "")
+            + f" (start it with: {local_command('up', endpoint=endpoint)})"
+        )
+    if args.action == "env":
+        for name, value in launcher.client_env(found.endpoint).items():
+            print(f"export {name}={value}")
+        return
+    print(f"local AWS running at {found.endpoint} (pid {found.pid}, state in {found.state_dir})")
+    _print_poller_status(found.state_dir)
+    _print_lake_status(found.state_dir)
 
 
-def _print_poller_status() -> None:
+def _print_poller_status(state_dir: Path) -> None:
     """Each event source mapping the local AWS runs: shards, checkpoint, backlog, result."""
-    status: PollerStatus | None = local_status.read(launcher.STATE_DIR, local_status.MAPPINGS_FILE)
+    status: PollerStatus | None = local_status.read(state_dir, local_status.MAPPINGS_FILE)
     if status is None:
         return
     if status.get("problem"):
@@ -53,20 +78,33 @@ def _print_poller_status() -> None:
             f"mapping {mapping['uuid']}: {mapping['stream']} -> {mapping['function']} "
             f"({mapping['state']})"
         )
-        for shard in mapping["shards"]:
+        shards = mapping["shards"]
+        if any("recordsBehind" in shard for shard in shards):
+            print("  " + _mapping_summary(shards))
+        for shard in shards:
             details = [f"checkpoint {shard.get('checkpoint') or '-'}"]
-            if "recordsBehind" in shard:
-                details.append(f"{shard['recordsBehind']} records read and waiting")
             if shard.get("lastResult"):
                 details.append(f"last result: {shard['lastResult']}")
+            if shard.get("lastError"):
+                details.append(f"last error: {shard['lastError']}")
             print(f"  {shard['shardId']}: " + ", ".join(details))
 
 
-def _print_lake_status() -> None:
-    """Each Kinesis-sourced delivery stream the local Firehose runs: how far behind it is."""
-    streams: list[DeliveryStatus] = (
-        local_status.read(launcher.STATE_DIR, local_status.FIREHOSE_FILE) or []
+def _mapping_summary(shards: list[ShardStatus]) -> str:
+    """Records behind, batches in flight and dead-lettered, over the mapping's shards."""
+    dead = sum(shard.get("deadLettered", 0) for shard in shards)
+    last = max((shard.get("lastDeadLetter", "") for shard in shards), default="")
+    return (
+        f"records read and waiting: {sum(shard.get('recordsBehind', 0) for shard in shards)}, "
+        f"batches in flight: {sum(shard.get('batchesInFlight', 0) for shard in shards)}, "
+        f"batches dead-lettered since the local AWS started: {dead}"
+        + (f" (last at {last})" if dead and last else "")
     )
+
+
+def _print_lake_status(state_dir: Path) -> None:
+    """Each Kinesis-sourced delivery stream the local Firehose runs: how far behind it is."""
+    streams: list[DeliveryStatus] = local_status.read(state_dir, local_status.FIREHOSE_FILE) or []
     for lake in streams:
         print(
             f"delivery stream {lake['name']}: {lake['stream']} -> s3://{lake['bucket']} "

@@ -49,7 +49,7 @@ def resolve_target() -> Target:
     """Decide where AWS calls go, setting the environment boto3 reads accordingly."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
     if endpoint is None and boto3.Session().get_credentials() is None:
-        running = launcher.status()
+        running = launcher.find()
         if running is None:
             raise UserError(
                 "no AWS credentials configured and no local AWS running: start one with "
@@ -75,7 +75,7 @@ def deployed_stage(args: argparse.Namespace) -> DeployedStack:
         target.client("cloudformation"),
         args.stage,
         args.service,
-        deploy_hint=deploy_hint(args.stage, local=target.local),
+        deploy_hint=deploy_hint(args.stage, endpoint=target.endpoint),
     )
 
 

@@ -1,8 +1,9 @@
 """The embedded local AWS: start, stop and find a moto_server on localhost.
 
-State lives in `.local-aws/` of the folder the command runs in (pid, port, log), as
-`cdk.out/` does, so `local up` in one shell and `invoke` in another find the same server.
-This module is the one home of the local endpoint, account and region.
+State lives in `.local-aws/` of the folder `local up` runs in (pid, port, log, status
+files, the functions' unpacked code), as `cdk.out/` does; the per-user record
+(`registry.py`) lets a command in any other folder find it. Several may run at once, each on
+its own port. This module is the one home of the local endpoint, account and region.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,11 +21,15 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from event_stream.tools.local import registry
 
 DEFAULT_PORT = 4566
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 STATE_DIR = Path(".local-aws")  # relative: the current folder's
+CODE_DIR = "code"  # in the state folder: the functions' unpacked code, removed by `stop`
 START_TIMEOUT = 15.0
 SERVER_MODULE = "event_stream.tools.local.server"  # moto_server with the project's fixes
 
@@ -38,6 +44,7 @@ class LocalAws:
 
     pid: int
     port: int
+    state_dir: Path
 
     @property
     def endpoint(self) -> str:
@@ -108,10 +115,49 @@ def status(state_dir: Path = STATE_DIR) -> LocalAws | None:
     """The local AWS recorded in `state_dir`, if it is still running."""
     try:
         state = json.loads((state_dir / "state.json").read_text())
-        running = LocalAws(pid=int(state["pid"]), port=int(state["port"]))
+        running = LocalAws(int(state["pid"]), int(state["port"]), state_dir.resolve())
     except (OSError, ValueError, KeyError):
         return None
     return running if _alive(running.pid) and _answers(running.port) else None
+
+
+def running_all() -> list[LocalAws]:
+    """Every local AWS of this user that is running, by port."""
+    return [
+        LocalAws(entry.pid, entry.port, entry.state_dir)
+        for entry in registry.entries(lambda e: _alive(e.pid) and _answers(e.port))
+    ]
+
+
+def find(state_dir: Path = STATE_DIR) -> LocalAws | None:
+    """The local AWS a command means: the one `AWS_ENDPOINT_URL` names (None if it names
+    something else), else the current folder's, else the only one running. Several running
+    and none chosen is `LocalAwsError`."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    here = status(state_dir)
+    if endpoint:
+        port = local_port(endpoint)
+        if here and here.port == port:
+            return here
+        return next((r for r in running_all() if r.port == port), None)
+    if here:
+        return here
+    running = running_all()
+    if len(running) > 1:
+        listed = ", ".join(f"{r.port} (started in {r.state_dir.parent})" for r in running)
+        raise LocalAwsError(
+            f"several local AWSes are running, on ports {listed}: choose one with "
+            "AWS_ENDPOINT_URL=http://localhost:PORT"
+        )
+    return running[0] if running else None
+
+
+def local_port(endpoint: str) -> int | None:
+    """The port of a local AWS endpoint URL (`http://localhost:4566`), None for any other."""
+    parts = urlsplit(endpoint)
+    if parts.hostname not in ("localhost", "127.0.0.1") or parts.port is None:
+        return None
+    return parts.port
 
 
 def start(port: int = DEFAULT_PORT, state_dir: Path = STATE_DIR) -> LocalAws:
@@ -120,13 +166,23 @@ def start(port: int = DEFAULT_PORT, state_dir: Path = STATE_DIR) -> LocalAws:
     if running:
         if running.port != port:
             raise LocalAwsError(
-                f"a local AWS is already running on port {running.port}; stop it first "
-                "(python -m event_stream local down)"
+                f"this folder's local AWS is already running on port {running.port}; stop it "
+                "first (python -m event_stream local down)"
             )
         return running
-    if not _port_free(port):
-        raise LocalAwsError(f"port {port} is in use on localhost; choose another with --port")
     state_dir = state_dir.resolve()
+    holder = next((r for r in running_all() if r.port == port), None)
+    if holder:
+        raise LocalAwsError(
+            f"a local AWS already runs on port {port} (pid {holder.pid}, started in "
+            f"{holder.state_dir.parent}): use it (export AWS_ENDPOINT_URL={holder.endpoint}), "
+            "or start another with --port"
+        )
+    if not _port_free(port):
+        raise LocalAwsError(
+            f"port {port} is in use on localhost (LocalStack listens there too); choose "
+            "another with --port"
+        )
     state_dir.mkdir(parents=True, exist_ok=True)
     log = open(state_dir / "moto.log", "ab")  # noqa: SIM115 - the child keeps it open
     process = subprocess.Popen(
@@ -150,8 +206,9 @@ def start(port: int = DEFAULT_PORT, state_dir: Path = STATE_DIR) -> LocalAws:
                 f"the local AWS did not start on port {port}; see {state_dir / 'moto.log'}"
             )
         time.sleep(0.1)
-    running = LocalAws(pid=process.pid, port=port)
+    running = LocalAws(process.pid, port, state_dir)
     (state_dir / "state.json").write_text(json.dumps({"pid": running.pid, "port": port}))
+    registry.add(registry.Entry(running.pid, port, state_dir))
     return running
 
 
@@ -161,6 +218,7 @@ def stop(state_dir: Path = STATE_DIR) -> LocalAws | None:
     (state_dir / "state.json").unlink(missing_ok=True)
     if running is None:
         return None
+    registry.remove(running.port)
     os.kill(running.pid, signal.SIGTERM)
     deadline = time.monotonic() + 5
     while _alive(running.pid) and time.monotonic() < deadline:
@@ -171,6 +229,7 @@ def stop(state_dir: Path = STATE_DIR) -> LocalAws | None:
     # workers) goes with it, even if it could not stop them itself.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(running.pid, signal.SIGKILL)
+    shutil.rmtree(state_dir / CODE_DIR, ignore_errors=True)  # whatever a killed worker left
     return running
 
 
