@@ -106,6 +106,11 @@ def test_a_poison_event_is_isolated_dead_lettered_and_redriven_after_the_fix(dep
     listed = cloud.cli("dlq", "--function", function_name(stage))
     (batch,) = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [e["n"] for e in batch["events"]] == [50] and batch["batchSize"] == 1
+    # `local status`, from a folder that is not the local AWS's (found by AWS_ENDPOINT_URL),
+    # says a batch was dead-lettered and keeps the error after the later successes.
+    shown = cloud.cli("local", "status", cwd=tmp_path).stdout
+    assert "batches dead-lettered since the local AWS started: 1 (last at " in shown
+    assert "last error: " in shown and "poison" in shown
 
     cloud.deploy(stage, "fixed=true", "retryAttempts=1", cwd=CONSUMER_APP)
     redriven = cloud.cli("dlq", "--function", function_name(stage), "--redrive")

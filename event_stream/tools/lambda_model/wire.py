@@ -107,6 +107,10 @@ class ShardStatus(TypedDict):
     recordsBehind: NotRequired[int]
     millisBehindLatest: NotRequired[int]
     lastResult: NotRequired[str]
+    batchesInFlight: NotRequired[int]
+    deadLettered: NotRequired[int]  # batches, since the local AWS started
+    lastDeadLetter: NotRequired[str]  # "TIME: condition: N records discarded"
+    lastError: NotRequired[str]  # "TIME: what failed", kept after later successes
 
 
 class MappingStatus(TypedDict):

@@ -57,6 +57,7 @@ from event_stream.tools.lambda_model.invocation import PAYLOAD_LIMIT, Invocation
 from event_stream.tools.lambda_model.kinesis_event import (
     epoch_seconds,
     first_failed,
+    iso_time,
 )
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
 from event_stream.tools.lambda_model.tumbling_window import (
@@ -96,6 +97,10 @@ class ShardBatches:
         self.patterns = mapping.patterns
         self.closed = False  # the shard is read to its end
         self.last_result = "No records processed"
+        # What `local status` keeps after later successes (times are UTC, ISO 8601).
+        self.last_error = ""
+        self.dead_lettered = 0  # batches handed to the on-failure destination
+        self.last_dead_letter = ""
         # Every record read and not yet past the checkpoint, in order: True once done
         # (handled, discarded or filtered out). The checkpoint is the end of the done prefix.
         self._outstanding: OrderedDict[str, bool] = OrderedDict()
@@ -108,6 +113,11 @@ class ShardBatches:
     def queued(self) -> int:
         """Records read and not yet in a batch."""
         return sum(len(lane.queue) for lane in self.lanes)
+
+    @property
+    def in_flight(self) -> int:
+        """Batches being invoked now."""
+        return sum(1 for lane in self.lanes if lane.busy)
 
     @property
     def records_behind(self) -> int:
@@ -196,6 +206,7 @@ class ShardBatches:
         self._mark_done(batch.records[:failed_from])
         remaining = batch.records[failed_from:]
         self.last_result = f"PROBLEM: {_describe(invocation)}"
+        self.last_error = f"{iso_time(self.wall_clock())}: {_describe(invocation)}"
         lane.ready_at = self.clock() + RETRY_DELAY
         if function_error and self.mapping.bisect and len(remaining) > 1:
             half = math.ceil(len(remaining) / 2)
@@ -351,8 +362,11 @@ class ShardBatches:
             self._discards.append(
                 Discard(part, discard.condition, discard.invocations, discard.function_error)
             )
+            self.dead_lettered += 1
         self._mark_done(discard.records)
-        self.last_result = f"PROBLEM: {discard.condition}: {len(discard.records)} records discarded"
+        what = f"{discard.condition}: {len(discard.records)} records discarded"
+        self.last_result = f"PROBLEM: {what}"
+        self.last_dead_letter = f"{iso_time(self.wall_clock())}: {what}"
 
 
 def retry_backoff(retry: int) -> float:

@@ -102,7 +102,8 @@ class MappingWorker:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def status(self) -> list[ShardStatus]:
-        """Each shard: checkpoint, records waiting, last result."""
+        """Each shard: checkpoint, records waiting, batches in flight and dead-lettered, the
+        last result and the last error."""
         return [
             {
                 "shardId": shard_id,
@@ -110,6 +111,10 @@ class MappingWorker:
                 "recordsBehind": shard.batches.records_behind,
                 "millisBehindLatest": shard.cursor.behind_millis,
                 "lastResult": self.problem or shard.batches.last_result,
+                "batchesInFlight": shard.batches.in_flight,
+                "deadLettered": shard.batches.dead_lettered,
+                "lastDeadLetter": shard.batches.last_dead_letter,
+                "lastError": shard.batches.last_error,
             }
             for shard_id, shard in list(self.shards.items())
         ]
