@@ -88,14 +88,18 @@ class Worker:
         *,
         region: str,
         environment: Mapping[str, str] | None = None,
+        code_dir: Path | None = None,
     ) -> None:
-        """Start an environment of `function`. Its variables are `environment` (default: this
-        process's, as `invoke --local` against AWS needs the developer's credentials), then
-        the function's own, then Lambda's reserved ones."""
+        """Start an environment of `function`, its code unpacked in a new folder under
+        `code_dir` (default: the system's temporary folder). Its variables are `environment`
+        (default: this process's, as `invoke --local` against AWS needs the developer's
+        credentials), then the function's own, then Lambda's reserved ones."""
         command = runtime_command(function)  # UnsupportedRuntime before anything is unpacked
         self.function = function
         self.log_stream = time.strftime("%Y/%m/%d/") + "[$LATEST]local-" + uuid.uuid4().hex
-        self._task_root = tempfile.mkdtemp(prefix="lambda-")
+        if code_dir is not None:
+            code_dir.mkdir(parents=True, exist_ok=True)
+        self._task_root = tempfile.mkdtemp(prefix="lambda-", dir=code_dir)
         with zipfile.ZipFile(io.BytesIO(function.code_zip)) as archive:
             archive.extractall(self._task_root)
         env = {

@@ -16,6 +16,7 @@ import json
 import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -54,11 +55,15 @@ class _Function:
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take_worker(self, region: str, environment: Mapping[str, str] | None) -> Worker:
+    def take_worker(
+        self, region: str, environment: Mapping[str, str] | None, code_dir: Path | None
+    ) -> Worker:
         with self.lock:
             worker = self.idle.pop() if self.idle else None
         if worker is None or not worker.alive:
-            worker = Worker(self.deployed, region=region, environment=environment)
+            worker = Worker(
+                self.deployed, region=region, environment=environment, code_dir=code_dir
+            )
         return worker
 
     def give_back(self, worker: Worker) -> None:
@@ -85,7 +90,8 @@ class Invoker:
     `client(service)` makes boto3 clients where the functions live; each function's code is
     downloaded from its `Code.Location`, on AWS and on the local AWS alike. With
     `ship_logs`, log lines go to the function's log group. `environment` is what a worker
-    starts from (`launcher.function_environment` on the local AWS)."""
+    starts from (`launcher.function_environment` on the local AWS); `code_dir` is where their
+    code is unpacked (default: the system's temporary folder)."""
 
     def __init__(
         self,
@@ -94,8 +100,10 @@ class Invoker:
         region: str,
         ship_logs: bool = True,
         environment: Mapping[str, str] | None = None,
+        code_dir: Path | None = None,
     ) -> None:
         self.client = client
+        self.code_dir = code_dir
         self.region = region
         self.environment = environment  # the workers' base variables (None: this process's)
         self._logs = function_logs.LogShipper(lambda: self.client("logs")) if ship_logs else None
@@ -146,7 +154,7 @@ class Invoker:
             entry = self._functions[name]
         if entry.unsupported:
             return failure("Runtime.Unsupported", entry.unsupported)
-        worker = entry.take_worker(self.region, self.environment)
+        worker = entry.take_worker(self.region, self.environment, self.code_dir)
         try:
             invocation = worker.invoke(event, request_id)
         finally:

@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         client,
         region=launcher.REGION,
         environment=launcher.function_environment(endpoint),
+        code_dir=state_dir / launcher.CODE_DIR,  # `local down` removes what is left there
     )
     invoke_api = InvokeApi(invoker.invoke, client, flush_logs=invoker.flush_logs).start()
     moto_fixes.serve_invocations(invoke_api.answer)
