@@ -77,9 +77,8 @@ def process(
                 envelope = decode(base64.b64decode(record["kinesis"]["data"], validate=True))
             except (KeyError, TypeError, ValueError) as error:
                 unreadable += 1
-                logger.error(
-                    "skipped a record that is not an event envelope: %s", error, extra=where
-                )
+                # The error names the field that is missing or wrong ("record.tags: missing").
+                logger.error("skipped a record: %s", error, extra=where)
                 continue
             if wanted and envelope["type"] not in wanted:
                 logger.debug(

@@ -26,7 +26,14 @@ MAX_PARTITION_KEY_CHARS = 256
 PUT_RECORDS_MAX_RECORDS = 500
 PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
 
-RESERVED_FIELDS = ("id", "type", "timestamp", "partitionKey", "tags")
+# The envelope's fields, each with the JSON type `build` writes and `decode` requires.
+RESERVED_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "type": (str,),
+    "timestamp": (int, float),
+    "partitionKey": (str,),
+    "tags": (dict,),
+}
 # The namespace of the name-based default ids (a fixed value: ids must not change between
 # deployments, or a re-delivered invocation would no longer repeat them).
 ID_NAMESPACE = uuid.UUID("6f0c1f5e-2b1a-5c4e-9f3d-0c2e7a9b8d41")
@@ -179,14 +186,32 @@ def prepare_all(
 
 
 def decode(data: bytes | str) -> dict[str, Any]:
-    """Read one record's data back into the envelope dict (for tail, tests and consumers)."""
-    envelope = json.loads(data)
-    if not isinstance(envelope, dict) or not all(k in envelope for k in RESERVED_FIELDS):
-        raise InvalidEvent("record: not an event envelope")
+    """Read one record's data back into the envelope dict (for tail, tests and consumers), or
+    raise `InvalidEvent` naming what is wrong: "record: not JSON (...)", "record: must be a
+    JSON object, got array", "record.tags: missing" or "record.type: must be a string, got
+    number", each followed by "(not an event envelope)"."""
+    try:
+        envelope = json.loads(data)
+    except ValueError as error:  # UnicodeDecodeError included
+        raise InvalidEvent(f"record: not JSON ({error}) (not an event envelope)") from None
+    if not isinstance(envelope, dict):
+        raise InvalidEvent(
+            f"record: must be a JSON object, got {_json_type(envelope)} (not an event envelope)"
+        )
+    for field, types in RESERVED_FIELDS.items():
+        value = envelope.get(field, _MISSING)
+        if value is _MISSING:
+            raise InvalidEvent(f"record.{field}: missing (not an event envelope)")
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise InvalidEvent(
+                f"record.{field}: must be {_JSON_NAMES[types[0]]}, got {_json_type(value)} "
+                "(not an event envelope)"
+            )
     return envelope
 
 
 _MISSING = object()
+_JSON_NAMES = {str: "a string", int: "a number", dict: "an object"}
 
 
 def _json_type(value: Any) -> str:

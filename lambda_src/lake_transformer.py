@@ -52,7 +52,7 @@ def transform(record: dict[str, Any]) -> dict[str, str]:
         envelope = decode(base64.b64decode(record["data"], validate=True))
     except (KeyError, TypeError, ValueError) as error:
         logger.error(
-            "a record that is not an event envelope goes to the error prefix: %s",
+            "a record goes to the error prefix: %s",
             error,
             extra={
                 "shardId": metadata.get("shardId"),

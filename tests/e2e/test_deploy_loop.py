@@ -120,6 +120,17 @@ def test_rejected_event_fails_with_one_line_and_writes_nothing(deployed):
     assert deployed.cli("tail", "--stage", STAGE).stdout == before
 
 
+def test_tail_skips_a_record_that_is_not_an_envelope_naming_its_missing_field(deployed):
+    put = deployed.client("kinesis").put_record(
+        StreamName=STREAM, Data=b'{"type": "raw"}', PartitionKey="k"
+    )
+    result = deployed.cli("tail", "--stage", STAGE)
+    assert (
+        f"skipped record {put['SequenceNumber']} of {put['ShardId']}: record.id: missing "
+        "(not an event envelope)"
+    ) in result.stderr
+
+
 def test_second_deploy_updates_the_stage(deployed):
     deployed.deploy(STAGE, "retentionHours=48", "maxRecordBytes=2097152")
     summary = deployed.client("kinesis").describe_stream_summary(StreamName=STREAM)

@@ -41,7 +41,7 @@ def test_every_line_lands_in_file_order(kinesis, tmp_path):
 
 def test_blank_lines_are_skipped_and_numbering_kept(tmp_path):
     path = jsonl(tmp_path, ['{"type": "a"}', "", '{"type": "b"}'])
-    assert [n for n, _ in read_events(path)] == [1, 3]
+    assert [where for where, _ in read_events(path)] == [f"{path}:1", f"{path}:3"]
 
 
 @pytest.mark.parametrize("line", ['{"type": "a"', "not json", "{'type': 'a'}", '{"type": "a"} x'])
@@ -54,7 +54,7 @@ def test_malformed_json_names_its_line(tmp_path, line):
 @pytest.mark.parametrize("case", INVALID, ids=[c["why"] for c in INVALID])
 def test_invalid_event_names_its_line_and_nothing_is_sent(kinesis, tmp_path, case):
     path = jsonl(tmp_path, ['{"type": "ok"}', '{"type": "ok"}', json.dumps(case["event"])])
-    with pytest.raises(UserError, match=rf"^line 3: {case['field']}:"):
+    with pytest.raises(UserError, match=rf"^{path}:3: {case['field']}:"):
         run(kinesis, read_events(path))
     assert records_on(kinesis) == []
 

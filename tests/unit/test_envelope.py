@@ -98,9 +98,14 @@ def test_batch_rejection_names_the_index():
         prepare_all([{"type": "ok"}, {"kind": "x"}], region="r")
 
 
-def test_decode_rejects_data_that_is_not_an_envelope():
-    with pytest.raises(InvalidEvent):
-        decode(b'{"hello": "world"}')
+NOT_ENVELOPES = load_fixture("not-envelopes.json")
+
+
+@pytest.mark.parametrize("case", NOT_ENVELOPES, ids=[c["why"] for c in NOT_ENVELOPES])
+def test_decode_names_what_makes_data_not_an_envelope(case):
+    with pytest.raises(InvalidEvent) as raised:
+        decode(case["data"].encode())
+    assert str(raised.value) == case["message"]
 
 
 json_values = st.recursive(

@@ -103,6 +103,14 @@ def test_records_that_are_not_envelopes_are_skipped_and_never_block(caplog):
     assert skipped == [r["kinesis"]["sequenceNumber"] for r in UNREADABLE["Records"][1:4]]
 
 
+def test_a_skipped_record_is_logged_with_the_field_that_is_missing(caplog):
+    with caplog.at_level(logging.ERROR, logger="event_consumer"):
+        process(UNREADABLE, lambda envelope: None)
+    # The third record is {"type": "thing-created"}: an event, not yet an envelope.
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert messages[1] == "skipped a record: record.id: missing (not an event envelope)"
+
+
 def test_unreadable_records_are_counted_in_a_metric_at_error_level(capsys, monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "consumer-fn")
     process(UNREADABLE, lambda envelope: None)

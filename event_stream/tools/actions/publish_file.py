@@ -21,7 +21,7 @@ class PublishSummary:
 
 
 def publish(
-    events: list[tuple[int, Any]],
+    events: list[tuple[str, Any]],
     put: publisher.Publisher,
     *,
     region: str,
@@ -31,16 +31,17 @@ def publish(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PublishSummary:
-    """Prepare every event (an invalid one raises `UserError` with its line, before anything
-    is sent), then publish in batches of at most 500, at most `rate` events a second."""
+    """Prepare every `(where, event)` (an invalid one raises `UserError` as `where: what is
+    wrong`, before anything is sent), then publish in batches of at most 500, at most `rate`
+    events a second."""
     records = []
-    for number, event in events:
+    for where, event in events:
         try:
             records.append(
                 event_envelope.prepare(event, region=region, max_record_bytes=max_record_bytes)
             )
         except event_envelope.InvalidEvent as error:
-            raise UserError(f"line {number}: {error}") from None
+            raise UserError(f"{where}: {error}") from None
     batch_size = event_envelope.PUT_RECORDS_MAX_RECORDS
     if rate:
         batch_size = max(1, min(batch_size, int(rate)))

@@ -6,10 +6,11 @@ import argparse
 import sys
 from typing import Any
 
+from event_stream.lambda_src import event_envelope
 from event_stream.tools.cli.output import tail_line
 from event_stream.tools.cli.target import deployed_stage, staged_command
 from event_stream.tools.readers.deployed import output
-from event_stream.tools.readers.shard_reader import read_envelopes
+from event_stream.tools.readers.shard_reader import read_stream
 
 
 def register(commands: Any) -> None:
@@ -29,15 +30,15 @@ def run(args: argparse.Namespace) -> None:
     start = "LATEST" if args.start == "latest" else "TRIM_HORIZON"
     kinesis = args.target.client("kinesis")
     try:
-        for _shard, envelope in read_envelopes(
-            kinesis, stream_name, start=start, follow=args.follow
-        ):
-            if isinstance(envelope, bytes):
+        for shard, record in read_stream(kinesis, stream_name, start=start, follow=args.follow):
+            try:
+                envelope = event_envelope.decode(record["Data"])
+            except event_envelope.InvalidEvent as error:  # names the field that is wrong
                 print(
-                    f"skipped a record that is not an event envelope: {envelope[:80]!r}",
+                    f"skipped record {record['SequenceNumber']} of {shard}: {error}",
                     file=sys.stderr,
                 )
-            else:
-                print(tail_line(envelope), flush=True)
+                continue
+            print(tail_line(envelope), flush=True)
     except KeyboardInterrupt:
         pass

@@ -9,9 +9,9 @@ from typing import Any
 from event_stream.tools.errors import UserError
 
 
-def read_events(path: Path) -> list[tuple[int, Any]]:
-    """Every `(line number, event)` of a JSON Lines file; a malformed line raises
-    `UserError` naming it.
+def read_events(path: Path) -> list[tuple[str, Any]]:
+    """Every `("FILE:LINE", event)` of a JSON Lines file; a malformed line raises
+    `UserError` naming it the same way (`FILE:LINE: what is wrong`).
 
     Lines end at a line feed only (a carriage return before it is dropped), as JSON Lines
     says: `tail` writes U+2028, U+0085 and the separators 0x1c-0x1e raw inside strings,
@@ -29,7 +29,7 @@ def read_events(path: Path) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            events.append((number, json.loads(line)))
+            events.append((f"{path}:{number}", json.loads(line)))
         except json.JSONDecodeError as error:
             raise UserError(f"{path}:{number}: not valid JSON ({error.msg})") from None
     return events
