@@ -17,7 +17,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export NODE_NO_WARNINGS := 1
 
 .PHONY: help install demo test test-unit test-functional test-e2e lint format synth diff deploy destroy \
-	local-up local-down local-status local-deploy local-destroy bench clean
+	local-up local-down local-status local-deploy local-diff local-destroy bench clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,15 +89,24 @@ destroy: install ## cdk destroy STAGE=... on real AWS
 local-up: install ## start the embedded local AWS on localhost:PORT
 	$(PY) -m event_stream local up --port $(PORT)
 
-local-down: install ## stop it
-	$(PY) -m event_stream local down
+# `local down|status` act on the one on PORT when PORT is given (make local-down PORT=4850),
+# else on the one this folder started.
+PORT_OPTION = $(if $(filter command line,$(origin PORT)),--port $(PORT))
 
-local-status: install
-	$(PY) -m event_stream local status
+local-down: install ## stop it
+	$(PY) -m event_stream local down $(PORT_OPTION)
+
+local-status: install ## what it runs: mappings, their backlog and errors, the lake's delivery
+	$(PY) -m event_stream local status $(PORT_OPTION)
 
 local-deploy: install ## bootstrap + deploy STAGE=... to the local AWS
 	$(LOCAL_ENV) $(CDK) bootstrap aws://123456789012/us-east-1 >/dev/null
 	$(LOCAL_ENV) $(CDK) deploy --context stage=$(STAGE) --method=direct --require-approval never
+
+# A template diff: the default first creates a change set, which the local AWS's
+# CloudFormation cannot answer, and falls back to this after a long wait.
+local-diff: install ## cdk diff STAGE=... against the local AWS (no change set)
+	$(LOCAL_ENV) $(CDK) diff --context stage=$(STAGE) --method=template
 
 local-destroy: install ## destroy STAGE=... on the local AWS
 	$(LOCAL_ENV) $(CDK) destroy --context stage=$(STAGE) --force
