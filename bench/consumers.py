@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -20,6 +23,7 @@ from typing import Any
 from figures import Figure
 
 from event_stream.lambda_src import event_envelope, publisher
+from event_stream.tools.lambda_model.kinesis_event import lambda_event
 from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.readers.deployed import bootstrap_bucket
 
@@ -235,6 +239,62 @@ def publishing(consumers: Consumers, count: int, runs: int) -> dict[str, float]:
     return {"with_consumer_per_s": ours, "without_per_s": floor, "ratio": ours / floor}
 
 
+def redrive(consumers: Consumers, endpoint: str, batches: int) -> dict[str, float]:
+    """`dlq --redrive` of `batches` one-record dead-lettered batches, as a user runs it (its
+    own process), against the floor of the same invocations made with boto3 in a loop."""
+    stream, arn = consumers.stream()
+    put_events(consumers.kinesis, stream, batches)
+    records = consumers.kinesis.get_records(
+        ShardIterator=consumers.kinesis.get_shard_iterator(
+            StreamName=stream, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+    )["Records"]
+    sqs = consumers.client("sqs")
+    queue = sqs.create_queue(QueueName=f"bench-redrive-{consumers.count}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    path = Path(tempfile.mkdtemp(prefix="bench-redrive-")) / "received.jsonl"
+    mapping = consumers.consumer(arn, path, batch_size=1)
+    function = f"bench-consumer-{consumers.count}"
+    consumers.lambda_.update_event_source_mapping(
+        UUID=mapping, Enabled=False, DestinationConfig={"OnFailure": {"Destination": queue_arn}}
+    )
+    events = []
+    for record in records:
+        info = {
+            "shardId": "shardId-000000000000",
+            "startSequenceNumber": record["SequenceNumber"],
+            "endSequenceNumber": record["SequenceNumber"],
+            "batchSize": 1,
+            "streamArn": arn,
+        }
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"KinesisBatchInfo": info}))
+        events.append(
+            lambda_event(
+                [record],
+                shard_id=info["shardId"],
+                stream_arn=arn,
+                region=local_aws.REGION,
+                role_arn=consumers.role,
+            )
+        )
+    started = time.perf_counter()
+    for event in events:
+        consumers.lambda_.invoke(FunctionName=function, Payload=json.dumps(event))
+    floor = time.perf_counter() - started
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "event_stream", "dlq", "--function", function, "--redrive"],
+        env={**os.environ, **local_aws.client_env(endpoint)},
+        capture_output=True,
+        check=True,
+    )
+    ours = time.perf_counter() - started
+    consumers.remove(stream, mapping)
+    return {"redrive_s": ours, "invoke_loop_s": floor, "ratio": ours / floor}
+
+
 def measure(runs: int) -> dict[str, Any]:
     """All three figures, on a local AWS of their own (with its poller)."""
     state = Path(tempfile.mkdtemp(prefix="bench-consumers-")) / ".local-aws"
@@ -251,6 +311,7 @@ def measure(runs: int) -> dict[str, Any]:
             "shards": shard_scaling(consumers, 20_000, runs),
             "latency": latency(consumers, 30),
             "publishing": publishing(consumers, 3000, runs),
+            "redrive": redrive(consumers, server.endpoint, 100),
         }
     finally:
         local_aws.stop(state_dir=state)
@@ -258,7 +319,7 @@ def measure(runs: int) -> dict[str, Any]:
 
 def figures(r: dict[str, Any]) -> list[Figure]:
     """The consumers' rows of the table, from `measure`'s results."""
-    cd, cl, cp = (r["consumers"][k] for k in ("delivery", "latency", "publishing"))
+    cd, cl, cp, cr = (r["consumers"][k] for k in ("delivery", "latency", "publishing", "redrive"))
     noop, io = r["consumers"]["shards"]["noop"], r["consumers"]["shards"]["io_50ms"]
     return [
         Figure(
@@ -300,5 +361,13 @@ def figures(r: dict[str, Any]) -> list[Figure]:
             f"{cp['ratio']:.2f}x",
             ">= 0.9x",
             cp["ratio"] >= 0.9,
+        ),
+        Figure(
+            "dlq --redrive, 100 one-record batches",
+            f"{cr['redrive_s']:.1f} s",
+            f"{cr['invoke_loop_s']:.1f} s (100 Invoke calls)",
+            f"{cr['ratio']:.2f}x",
+            "< 10 s",
+            cr["redrive_s"] < 10,
         ),
     ]
