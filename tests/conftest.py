@@ -17,6 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_local_aws_record(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The local AWSes the tests start are recorded apart from the developer's own
+    (`registry.py` keeps the record under `XDG_STATE_HOME`), so a test run neither sees nor
+    crowds the local AWS the developer is using; every CLI the tests run inherits it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+        yield
+
+
 def load_fixture(name: str) -> Any:
     """A JSON file from tests/fixtures/."""
     return json.loads((FIXTURES / name).read_text())

@@ -219,7 +219,12 @@ def test_tail_follow_shows_new_events_and_stops_cleanly_on_ctrl_c(deployed):
         assert json.loads(line)["id"] == answer["id"]
     finally:
         follower.send_signal(signal.SIGINT)
-        _, stderr = follower.communicate(timeout=10)
+        try:
+            _, stderr = follower.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # say what it was doing, not only that it hung
+            follower.kill()
+            _, stderr = follower.communicate()
+            pytest.fail(f"tail --follow still ran 10 s after Ctrl-C; its stderr: {stderr[-2000:]}")
     assert follower.returncode == 0
     assert "Traceback" not in stderr
 
