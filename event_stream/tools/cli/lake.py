@@ -68,10 +68,14 @@ def _unwritten_note(target: Any, stack: DeployedStack, unwritten: list[history.L
     oldest = min(history.arrival(line) for line in unwritten)
     due = max(oldest + timedelta(seconds=interval), datetime.now(UTC))
     return (
-        f"note: {len(unwritten)} events are on the stream and not in the lake yet: delivery "
+        f"note: {_events(len(unwritten))} on the stream and not in the lake yet: delivery "
         f"stream {name} buffers them up to {interval} s; the next write is due by about "
         f"{due:%Y-%m-%dT%H:%M:%SZ} (replay --from-lake reads them from the stream)"
     )
+
+
+def _events(count: int) -> str:
+    return "1 event is" if count == 1 else f"{count} events are"
 
 
 def lake_bucket(stack: DeployedStack) -> str:
