@@ -52,6 +52,14 @@ def test_aws_endpoint_url_chooses_among_several(monkeypatch):
     assert found is not None and found.state_dir == Path("/work/two/.local-aws")
 
 
+def test_a_port_given_chooses_over_aws_endpoint_url(monkeypatch):
+    recorded(4566, "one")
+    recorded(4850, "two")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
+    found = launcher.find(port=4850)
+    assert found is not None and found.state_dir == Path("/work/two/.local-aws")
+
+
 def test_several_running_and_none_chosen_is_one_line_naming_them():
     recorded(4566, "one")
     recorded(4850, "two")

@@ -37,10 +37,8 @@ def deploy_hint(stage: str, *, endpoint: str | None, app_dir: Path | None = None
     makefile = app_dir / "Makefile"
     target = "local-deploy" if endpoint else "deploy"
     if makefile.is_file() and re.search(rf"^{target}:", makefile.read_text(), re.MULTILINE):
-        port = urlsplit(endpoint).port if endpoint else None
-        return f"make {target} STAGE={stage}" + (
-            f" PORT={port}" if port and port != launcher.DEFAULT_PORT else ""
-        )
+        port = _chosen_port(endpoint)
+        return f"make {target} STAGE={stage}" + (f" PORT={port}" if port else "")
     if endpoint:
         return (
             f'eval "$({local_command("env", endpoint=endpoint)})" && npx cdk bootstrap '
@@ -53,6 +51,11 @@ def deploy_hint(stage: str, *, endpoint: str | None, app_dir: Path | None = None
 def local_command(action: str, *, endpoint: str | None) -> str:
     """`python -m event_stream local ACTION`, naming the port of `endpoint` when it is not
     the default one."""
+    port = _chosen_port(endpoint)
+    return f"python -m event_stream local {action}" + (f" --port {port}" if port else "")
+
+
+def _chosen_port(endpoint: str | None) -> int | None:
+    """The port of `endpoint` when a hint must name it: set, and not the default one."""
     port = urlsplit(endpoint).port if endpoint else None
-    chosen = f" --port {port}" if port and port != launcher.DEFAULT_PORT else ""
-    return f"python -m event_stream local {action}{chosen}"
+    return port if port != launcher.DEFAULT_PORT else None

@@ -1,8 +1,8 @@
 """`local up|down|status|env`: the embedded local AWS and the mappings its poller runs.
 
 `up` starts one for the current folder; the others act on the one the caller means
-(`launcher.find`: `AWS_ENDPOINT_URL`'s, else this folder's, else the only one running), so
-they work from any folder."""
+(`launcher.find`: `--port`'s, else `AWS_ENDPOINT_URL`'s, else this folder's, else the only
+one running), so they work from any folder."""
 
 from __future__ import annotations
 
@@ -41,15 +41,15 @@ def run(args: argparse.Namespace) -> None:
             f'eval "$({local_command("env", endpoint=running.endpoint)})"'
         )
         return
-    if args.port is not None:  # the one on that port, wherever it was started
-        os.environ["AWS_ENDPOINT_URL"] = launcher.endpoint_url(args.port)
-    found = launcher.find()
+    found = launcher.find(port=args.port)  # with --port: the one on it, wherever started
     if args.action == "down":
         stopped = launcher.stop(found.state_dir) if found else None
         print(f"local AWS stopped (pid {stopped.pid})" if stopped else "no local AWS was running")
         return
     if found is None:
-        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        endpoint = (
+            launcher.endpoint_url(args.port) if args.port else os.environ.get("AWS_ENDPOINT_URL")
+        )
         raise UserError(
             "no local AWS is running"
             + (f" at {endpoint}" if endpoint else "")

@@ -129,14 +129,17 @@ def running_all() -> list[LocalAws]:
     ]
 
 
-def find(state_dir: Path = STATE_DIR) -> LocalAws | None:
-    """The local AWS a command means: the one `AWS_ENDPOINT_URL` names (None if it names
-    something else), else the current folder's, else the only one running. Several running
-    and none chosen is `LocalAwsError`."""
+def find(state_dir: Path = STATE_DIR, *, port: int | None = None) -> LocalAws | None:
+    """The local AWS a command means: the one on `port` when given, else the one
+    `AWS_ENDPOINT_URL` names (None if it names something else), else the current folder's,
+    else the only one running. Several running and none chosen is `LocalAwsError`."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    here = status(state_dir)
-    if endpoint:
+    if port is None and endpoint:
         port = local_port(endpoint)
+        if port is None:
+            return None
+    here = status(state_dir)
+    if port is not None:
         if here and here.port == port:
             return here
         return next((r for r in running_all() if r.port == port), None)
