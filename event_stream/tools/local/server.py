@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,17 @@ def main(argv: list[str] | None = None) -> None:
     moto_fixes.apply_fixes()
     endpoint = launcher.endpoint_url(port)
 
+    clients: dict[str, Any] = {}
+    clients_lock = threading.Lock()
+
     def client(service: str) -> Any:
-        return launcher.client(endpoint, service, config=CLIENT_CONFIG)
+        # One client per service for the process: boto3's clients are thread-safe, and
+        # making one (loading its service model) cost more CPU than the pollers' calls.
+        # Made under a lock: creating clients from one session is not thread-safe.
+        with clients_lock:
+            if service not in clients:
+                clients[service] = launcher.client(endpoint, service, config=CLIENT_CONFIG)
+            return clients[service]
 
     invoker = Invoker(
         client,
