@@ -96,6 +96,8 @@ class StreamProcessor(Construct):
         environment = dict(config.environment)
         if config.event_types and config.is_python:
             environment[event_consumer.EVENT_TYPES_ENV] = json.dumps(list(config.event_types))
+        if config.is_python:
+            environment[event_consumer.RETRIES_ENV] = str(config.handler_retries)
         destination = f", sends failed batches to {config.queue_name}"
         return logged_function(
             self,

@@ -56,6 +56,7 @@ MIN_RECORD_AGE_SECONDS, MAX_RECORD_AGE_SECONDS = 60, 604_800
 MAX_PARALLELIZATION_FACTOR = 10
 MAX_TIMEOUT_SECONDS = 900
 MAX_TUMBLING_WINDOW_SECONDS = 900
+MAX_HANDLER_RETRIES = 10  # in place, within one invocation: more belongs to Lambda's retries
 # Where a handler `module.function` lives, per runtime family.
 HANDLER_SUFFIXES = {
     lambda_.RuntimeFamily.PYTHON: (".py",),
@@ -81,6 +82,7 @@ QUEUE_PROPS_OWNED = {"queue_name": "name and service (the queue is <function>-dl
 # Settings of the function the construct builds: ignored with an existing function.
 OWN_FUNCTION_SETTINGS = (
     "code_dir",
+    "handler_retries",
     "handler",
     "runtime",
     "function_props",
@@ -245,6 +247,17 @@ class ProcessorConfig:
             "24-hour stream, so `dlq` can fetch them)."
         ),
     )
+    handler_retries: int = field(
+        default=2,
+        metadata=doc(
+            "times the consumer runtime retries a failing `handle` in place, after a jittered "
+            "backoff of up to 0.1 s then 0.2 s, 0.4 s, ..., before it reports the record to "
+            "Lambda, 0 to 10 (a transient fault, such as a throttled write, then costs a "
+            "retry, not a Lambda retry that may count against `retry_attempts` and "
+            "dead-letter good records behind it); 0 for a handler that must not run twice "
+            "in one invocation. Python runtimes built from `code_dir` only."
+        ),
+    )
     bisect_batch_on_error: bool = field(
         default=True,
         metadata=doc("split a batch whose invocation failed, to isolate a poison record."),
@@ -362,6 +375,7 @@ class ProcessorConfig:
         ):
             check_seconds(key, _seconds(key, getattr(self, key)), low, high)
         check_int("retry_attempts", self.retry_attempts, 0, MAX_RETRY_ATTEMPTS)
+        check_int("handler_retries", self.handler_retries, 0, MAX_HANDLER_RETRIES)
         check_int(
             "parallelization_factor", self.parallelization_factor, 1, MAX_PARALLELIZATION_FACTOR
         )
@@ -436,6 +450,11 @@ class ProcessorConfig:
                 ("alarm_topic", "iterator_age_alarm"),
             ),
             (not config.uses_json_logs, "a Text logging_format", ("log_level",)),
+            (
+                config.existing_function is None and not config.is_python,
+                "a Node.js runtime (the consumer runtime that retries is Python's)",
+                ("handler_retries",),
+            ),
         )
         for active, reason, keys in ignored_with:
             clashing = [key for key in keys if key in given]

@@ -26,6 +26,20 @@ record ends alone in the dead-letter queue and the records behind it are handled
 A record that is not an envelope can never succeed on a retry: it is logged at ERROR (shard
 and sequence number), counted in the `UnreadableRecords` metric and skipped, so it never
 blocks the shard.
+
+A transient fault (a throttled or timed-out write) costs a retry in place, not a trip
+through Lambda: `handle` is called again up to `retries` times (StreamProcessor's
+`handler_retries`, default 2) after a jittered exponential backoff ("full jitter", AWS
+Architecture Blog, "Exponential Backoff And Jitter": a random wait of up to 0.1 s, then up
+to 0.2 s), as long as the invocation has the time (`context`), before the record is
+reported. Lambda's own retry of a reported record waits a second or more and, as its docs
+read ("Lambda treats all other results as a complete failure and retries processing the
+batch up to the retry limit"), may count against MaximumRetryAttempts: enough transient
+faults in one batch would then send good records to the dead-letter queue. Exceptions that
+give the same answer for the same event (a ValueError, KeyError, TypeError, ...: bad data or
+a bug) are not retried in place, and a record whose in-place retries ran out is remembered
+in this execution environment and tried once when Lambda delivers it again: a poison record
+reaches the dead-letter queue as fast as without in-place retries.
 """
 
 from __future__ import annotations
@@ -34,6 +48,9 @@ import base64
 import json
 import logging
 import os
+import random
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -47,6 +64,29 @@ except ImportError:  # in Lambda, the asset's files are top-level modules
 # The event types the StreamProcessor's filter lets through (a JSON array), set by the
 # construct; `process` skips any other type as a second guard behind the filter.
 EVENT_TYPES_ENV = "EVENT_TYPES"
+# How many times a failing `handle` is retried in place (set by the construct from
+# StreamProcessor's `handler_retries`); DEFAULT_RETRIES when unset.
+RETRIES_ENV = "HANDLER_RETRIES"
+DEFAULT_RETRIES = 2
+BACKOFF_FIRST, BACKOFF_MAX = 0.1, 2.0  # seconds: the cap of the first wait, and of any
+# Exceptions that answer the same for the same event: retrying in place cannot help.
+DETERMINISTIC = (
+    ArithmeticError,
+    AssertionError,
+    AttributeError,
+    LookupError,
+    NameError,
+    NotImplementedError,
+    TypeError,
+    ValueError,
+)
+# Time an invocation keeps after a retry in place, beyond the attempt itself, for the rest.
+TIME_RESERVE_S = 1.0
+REMEMBERED = 1000  # records whose in-place retries ran out, remembered per environment
+
+_sleep = time.sleep  # the tests' fake clock replaces these two
+_jitter = random.random
+_gave_up: OrderedDict[tuple[str, str], None] = OrderedDict()
 
 logger = logging.getLogger("event_consumer")
 
@@ -56,18 +96,25 @@ def process(
     handle: Callable[[dict[str, Any]], Any],
     *,
     types: Collection[str] | None = None,
+    retries: int | None = None,
+    context: Any = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Run `handle` once per wanted envelope of a Lambda Kinesis event, in record order.
 
     `types`: the event types to handle; None means those in the `EVENT_TYPES` environment
-    variable (the processor's filter), or every type when it is unset. Answers Lambda's
-    partial batch response: `{"batchItemFailures": []}` when every record is done, else the
-    sequence number of the record whose `handle` raised.
+    variable (the processor's filter), or every type when it is unset. `retries`: how many
+    times a failing `handle` is retried in place before the record is reported; None means
+    the `HANDLER_RETRIES` environment variable, else 2; 0 never retries in place.
+    `context`: the invocation's Lambda context; with it, no retry in place starts unless the
+    invocation has the time left. Answers Lambda's partial batch response:
+    `{"batchItemFailures": []}` when every record is done, else the sequence number of the
+    record whose `handle` failed.
     """
     records = kinesis_event.get("Records") if isinstance(kinesis_event, dict) else None
     if not isinstance(records, list):
         raise ValueError('kinesis_event: not a Lambda Kinesis event (no "Records" list)')
     wanted = _wanted_types() if types is None else set(types)
+    retries = _retries() if retries is None else retries
     unreadable = 0
     handled = 0
     try:
@@ -86,13 +133,13 @@ def process(
                 )
                 continue
             try:
-                handle(envelope)
+                _handle_with_retries(handle, envelope, where, retries, context)
             except Exception:
-                context = {**where, "id": envelope["id"], "type": envelope["type"]}
+                fields = {**where, "id": envelope["id"], "type": envelope["type"]}
                 if not handled:
-                    logger.exception("handler failed; Lambda splits the batch", extra=context)
+                    logger.exception("handler failed; Lambda splits the batch", extra=fields)
                     raise
-                logger.exception("handler failed; Lambda retries from this record", extra=context)
+                logger.exception("handler failed; Lambda retries from this record", extra=fields)
                 return {"batchItemFailures": [{"itemIdentifier": where["sequenceNumber"]}]}
             handled += 1
         return {"batchItemFailures": []}
@@ -103,6 +150,63 @@ def process(
                 emf_line(UNREADABLE_METRIC, unreadable, function_name=function_name, level="ERROR"),
                 flush=True,
             )
+
+
+def _handle_with_retries(
+    handle: Callable[[dict[str, Any]], Any],
+    envelope: dict[str, Any],
+    where: dict[str, str],
+    retries: int,
+    context: Any,
+) -> None:
+    """`handle(envelope)`, retried in place on a fault that may pass; raises the last error."""
+    record = (where["shardId"], where["sequenceNumber"])
+    if record in _gave_up:  # ran out of retries here before: Lambda is retrying it now
+        retries = 0
+    for attempt in range(retries + 1):
+        started = time.monotonic()
+        try:
+            handle(envelope)
+        except DETERMINISTIC:
+            raise
+        except Exception as error:
+            # Full jitter: a random wait of up to BACKOFF_FIRST * 2^attempt.
+            wait = _jitter() * min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt)
+            spent = time.monotonic() - started
+            if attempt == retries or not _time_left(context, wait + spent + TIME_RESERVE_S):
+                if retries:
+                    _remember(record)
+                raise
+            logger.warning(
+                "handler failed (%s: %s); retrying in place in %.2f s (retry %d of %d)",
+                type(error).__name__,
+                error,
+                wait,
+                attempt + 1,
+                retries,
+                extra={**where, "id": envelope["id"]},
+            )
+            _sleep(wait)
+        else:
+            _gave_up.pop(record, None)
+            return
+
+
+def _time_left(context: Any, needed: float) -> bool:
+    """Whether the invocation has `needed` seconds left (always, without a context)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining is None or remaining() / 1000 >= needed
+
+
+def _remember(record: tuple[str, str]) -> None:
+    _gave_up[record] = None
+    while len(_gave_up) > REMEMBERED:
+        _gave_up.popitem(last=False)
+
+
+def _retries() -> int:
+    raw = os.environ.get(RETRIES_ENV)
+    return int(raw) if raw else DEFAULT_RETRIES
 
 
 def _wanted_types() -> set[str]:

@@ -45,6 +45,8 @@ def test_default_service_is_the_stream_processor():
         ({"batch_size": 0}, "invalid batch_size 0"),
         ({"batch_size": 10_001}, "invalid batch_size 10001"),
         ({"retry_attempts": -1}, "invalid retry_attempts -1"),
+        ({"handler_retries": 11}, "invalid handler_retries 11"),
+        ({"handler_retries": -1}, "invalid handler_retries -1"),
         ({"max_record_age": Duration.seconds(59)}, "invalid max_record_age 59 s"),
         ({"max_record_age": 3600}, "invalid max_record_age 3600: must be a Duration"),
         ({"max_batching_window": Duration.minutes(6)}, "invalid max_batching_window 360 s"),

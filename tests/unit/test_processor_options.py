@@ -199,6 +199,15 @@ def test_create_alarms_false_makes_no_alarm(bare):
             "there is no handler.js or handler.mjs or handler.cjs in code_dir",
         ),
         ({"batchsize": 10}, "unknown StreamProcessor option 'batchsize'"),
+        (
+            {
+                "runtime": lambda_.Runtime.NODEJS_22_X,
+                "code_dir": NODE_CODE,
+                "handler": "index.handler",
+                "handler_retries": 1,
+            },
+            "handler_retries would be ignored with a Node.js runtime",
+        ),
     ],
 )
 def test_a_setting_that_cannot_apply_is_one_line_at_synth(options, words):

@@ -33,6 +33,7 @@ def tuned():
         report_batch_item_failures=False,
         parallelization_factor=4,
         timeout=Duration.seconds(5),
+        handler_retries=0,
         alarm_topic="arn:aws:sns:us-east-1:123456789012:on-call",
     )
 
@@ -109,6 +110,16 @@ def test_event_types_become_a_filter_on_the_records_data_type(default):
 def test_the_runtime_is_told_the_event_types_as_a_second_guard(default):
     variables = only(default, "AWS::Lambda::Function")["Environment"]["Variables"]
     assert json.loads(variables["EVENT_TYPES"]) == ["thing-created", "thing-updated"]
+
+
+def test_the_runtime_retries_a_failing_handle_in_place_twice_by_default(default):
+    variables = only(default, "AWS::Lambda::Function")["Environment"]["Variables"]
+    assert variables["HANDLER_RETRIES"] == "2"
+
+
+def test_handler_retries_0_turns_retrying_in_place_off(tuned):
+    variables = only(tuned, "AWS::Lambda::Function")["Environment"]["Variables"]
+    assert variables["HANDLER_RETRIES"] == "0"
 
 
 def test_no_event_types_means_no_filter(tuned):
