@@ -29,6 +29,7 @@ from pathlib import Path
 
 import consumers  # bench/consumers.py, lake.py, ...: the script's folder is on sys.path
 import lake
+import soak
 import workers
 from figures import Figure, missed, table
 
@@ -390,6 +391,7 @@ SECTIONS = (
     throughput_figures,
     shard_spread_figures,
     consumers.figures,
+    soak.figures,
     lake.figures,
     workers.figures,
 )
@@ -499,6 +501,8 @@ def measure(runs: int, quick: bool) -> dict:
         file=sys.stderr,
     )
     results["consumers"] = consumers.measure(runs=1 if quick else 3)
+    print("the soak: 4 shards, DynamoDB writes, 2 % transient faults ...", file=sys.stderr)
+    results["soak"] = soak.measure(runs=1 if quick else 3)
     print("the event lake on the local AWS (throughput, lag) ...", file=sys.stderr)
     results["lake"] = lake.measure(runs=1 if quick else 3)
     print("warm workers: Node.js against Python ...", file=sys.stderr)

@@ -5,7 +5,7 @@ Shipped, with `event_envelope.py` and `metrics.py`, in every StreamProcessor's a
     from event_consumer import process
 
     def handler(kinesis_event, context):
-        return process(kinesis_event, on_event)
+        return process(kinesis_event, on_event, context=context)
 
 Lambda delivers a shard's records in order, at least once. `process` keeps that order: it
 calls `handle(envelope)` record after record and, at the first exception, stops and reports

@@ -13,4 +13,4 @@ def on_event(event):
 
 
 def handler(kinesis_event, context):
-    return process(kinesis_event, on_event)
+    return process(kinesis_event, on_event, context=context)
