@@ -3,10 +3,12 @@
 
 import os
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
 from event_stream.config import ConfigError, StageConfig
+from event_stream.contracts.settings import ContractSettings, checked
 from event_stream.stack import EventStreamStack
 
 
@@ -15,6 +17,8 @@ def main() -> None:
     app = cdk.App()
     try:
         config = StageConfig.from_context(app.node.try_get_context)
+        # The app's event contracts: a bad file or a breaking change stops the synth.
+        checked(ContractSettings.from_context(app.node.try_get_context, Path.cwd()))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

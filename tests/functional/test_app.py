@@ -28,6 +28,19 @@ def run_app(context: dict, tmp_path: Path) -> subprocess.CompletedProcess:
         ({"stage": "x" * 40}, "at most 32 characters"),
         ({"stage": "prod", "retentionHours": "9000"}, "invalid retentionHours"),
         ({"stage": "prod", "stages": {"prod": ["shardCount"]}}, "invalid context 'stages.prod'"),
+        (
+            {
+                "stage": "john",
+                "contracts": "tests/fixtures/contracts",
+                "contractsCompatibility": "FULL",
+            },
+            'thing-created v1 -> v2 breaks FULL: adds field "parts" to a closed schema',
+        ),
+        ({"stage": "john", "contracts": "nowhere"}, "nowhere: the contracts folder does not exist"),
+        (
+            {"stage": "john", "contracts": "tests/fixtures/contracts", "contractsStrict": "yes"},
+            "invalid context 'contractsStrict' 'yes': true or false",
+        ),
     ],
 )
 def test_bad_context_exits_1_with_one_line_and_writes_nothing(context, words, tmp_path):
@@ -36,6 +49,12 @@ def test_bad_context_exits_1_with_one_line_and_writes_nothing(context, words, tm
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert words in result.stderr and "Traceback" not in result.stderr
     assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_compatible_contracts_let_the_synth_through(tmp_path):
+    result = run_app({"stage": "john", "contracts": "tests/fixtures/contracts"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cncb-event-stream-john.template.json").exists()
 
 
 def test_good_stage_writes_its_template(tmp_path):
