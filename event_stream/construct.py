@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, cast
 
 from aws_cdk import Duration, RemovalPolicy
@@ -13,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from event_stream.bundled_code import bundled_code
 from event_stream.checks import ConfigError, check_function_settings, check_int, check_seconds
 from event_stream.config import (
     DEFAULT_RECORD_BYTES,
@@ -29,6 +31,7 @@ from event_stream.config import (
     function_name,
     stream_name,
 )
+from event_stream.contracts.settings import STRICT_ENV, ContractSettings, checked
 from event_stream.function_parts import ALARM_PERIOD, alarms, logged_function
 from event_stream.runtime import LAMBDA_SRC, RUNTIME_FILES, metrics
 
@@ -59,6 +62,12 @@ class EventStream(Construct):
         stage can be deployed again; a retained, named stream collides with its next deploy).
     :param log_level, log_retention_days, tracing: the publishers' (INFO, 30 days, off).
     :param alarm_topic: where the alarms notify (an `ITopic` or a topic ARN). Default: none.
+    :param contracts: the folder of the app's event contracts (`<folder>/<type>/v<N>.json`):
+        the publishers check each event's body against its type's newest version, refuse a
+        violation and tag the event `tags.contract`. Default: the `contracts` context key
+        (relative to the folder of `cdk.json`, where the synth runs); none: no contracts, so
+        an app without them is unchanged. `contractsStrict` and `contractsCompatibility`
+        come from context too.
     """
 
     def __init__(
@@ -77,6 +86,7 @@ class EventStream(Construct):
         log_retention_days: int = 30,
         tracing: bool = False,
         alarm_topic: sns.ITopic | str | None = None,
+        contracts: str | Path | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         check_stage(stage, service)
@@ -116,10 +126,24 @@ class EventStream(Construct):
             cast(kinesis.CfnStream, self.stream.node.default_child).add_property_override(
                 "MaxRecordSizeInKiB", math.ceil(max_record_bytes / 1024)
             )
+        settings = ContractSettings.from_context(self.node.try_get_context, Path.cwd())
+        if contracts is not None:
+            settings = ContractSettings(Path(contracts), settings.strict, settings.mode)
+        self.contracts = checked(settings)
+        self.contracts_strict = settings.strict
         # Only the runtime files: no tests, caches or notes reach the asset. One Code object
         # for both functions: the asset is staged and hashed once.
-        self.code = lambda_.Code.from_asset(
-            str(LAMBDA_SRC), exclude=["*", *(f"!{name}" for name in RUNTIME_FILES)]
+        self.code = (
+            bundled_code(
+                code_dir=None,
+                runtime_files=RUNTIME_FILES,
+                contracts=self.contracts,
+                types=self.contracts,
+            )
+            if self.contracts
+            else lambda_.Code.from_asset(
+                str(LAMBDA_SRC), exclude=["*", *(f"!{name}" for name in RUNTIME_FILES)]
+            )
         )
         logging: dict[str, Any] = {"log_level": log_level, "log_retention_days": log_retention_days}
         # Plain names (not the functions' Ref tokens): alarms and descriptions read them.
@@ -168,6 +192,7 @@ class EventStream(Construct):
                 "MAX_RECORD_BYTES": str(self.max_record_bytes),
                 # Lambda does not tell the code its timeout; every call is sized from it.
                 "FUNCTION_TIMEOUT_SECONDS": str(int(timeout.to_seconds())),
+                **({STRICT_ENV: "true"} if self.contracts and self.contracts_strict else {}),
             },
             description=f"{action} on {self.stream_name}",
             log_level=log_level,

@@ -17,11 +17,14 @@ LAMBDA_SRC = Path(event_envelope.__file__).resolve().parent
 RUNTIME_FILES = ("handler.py", "event_envelope.py", "metrics.py", "publisher.py")
 # What ships beside the user's code in every StreamProcessor's asset.
 CONSUMER_RUNTIME_FILES = ("event_consumer.py", "event_envelope.py", "metrics.py")
+# What ships beside those when the app has event contracts (and the generated validators).
+CONTRACT_RUNTIME_FILES = ("event_contracts.py",)
 # The event lake's Firehose transformer.
 LAKE_RUNTIME_FILES = ("lake_transformer.py", "event_envelope.py", "metrics.py")
 
 __all__ = [
     "CONSUMER_RUNTIME_FILES",
+    "CONTRACT_RUNTIME_FILES",
     "LAKE_RUNTIME_FILES",
     "LAMBDA_SRC",
     "RUNTIME_FILES",

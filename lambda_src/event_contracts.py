@@ -11,6 +11,7 @@ checks for every event. A violation names the type, the version and the JSON pat
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from types import ModuleType
 from typing import Any
@@ -21,6 +22,7 @@ except ImportError:  # in Lambda, the asset's files are top-level modules
     from event_envelope import RESERVED_FIELDS, InvalidEvent
 
 PACKAGE = "event_contracts_generated"
+STRICT_ENV = "CONTRACTS_STRICT"  # "true": refuse an event whose type has no contract
 TAG = "contract"  # tags.contract = "<type>/v<N>": the version an event was checked against
 _STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
@@ -43,12 +45,15 @@ class Contracts:
         self._loaded: dict[str, ModuleType] = {}
 
     @classmethod
-    def shipped(cls, *, strict: bool = False) -> Contracts | None:
-        """The contracts in this function's asset, or None when it ships none."""
+    def shipped(cls, *, strict: bool | None = None) -> Contracts | None:
+        """The contracts in this function's asset, or None when it ships none; `strict`
+        None means the `CONTRACTS_STRICT` environment variable (the app's contractsStrict)."""
         try:
             index = importlib.import_module(PACKAGE)
         except ImportError:
             return None
+        if strict is None:
+            strict = os.environ.get(STRICT_ENV) == "true"
         return cls(index.MODULES, strict=strict)
 
     def newest(self, event_type: str) -> int | None:

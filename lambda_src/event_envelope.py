@@ -16,6 +16,7 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,9 +146,21 @@ def prepare(
     now_ms: int | None = None,
     invocation: Invocation | None = None,
     position: int = 0,
+    check: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Record:
-    """Build, encode and size-check one event: what the publisher sends, or `InvalidEvent`."""
+    """Build, encode and size-check one event: what the publisher sends, or `InvalidEvent`.
+
+    `check`: the event contracts' (`event_contracts.Contracts.check`): raises for a body that
+    breaks its type's contract, else answers the contract checked against, which the envelope
+    records in `tags.contract`."""
     envelope = build(event, region=region, now_ms=now_ms, invocation=invocation, position=position)
+    if check is not None:
+        try:
+            checked = check(envelope)
+        except InvalidEvent as violation:  # "thing-created v2: /name: must be string"
+            raise InvalidEvent(f"event: {violation}") from None
+        if checked:
+            envelope["tags"]["contract"] = checked
     record = Record(envelope, encode(envelope))
     if record.size > max_record_bytes:
         raise InvalidEvent(
@@ -163,6 +176,7 @@ def prepare_all(
     region: str,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     invocation: Invocation | None = None,
+    check: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> list[Record]:
     """Prepare every event or none: the first invalid one raises, naming its index."""
     records = []
@@ -175,6 +189,7 @@ def prepare_all(
                     max_record_bytes=max_record_bytes,
                     invocation=invocation,
                     position=index,
+                    check=check,
                 )
             )
         except InvalidEvent as error:

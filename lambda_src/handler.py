@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 try:  # on the developer side, as the package event_stream.lambda_src
+    from .event_contracts import Contracts
     from .event_envelope import (
         DEFAULT_MAX_RECORD_BYTES,
         InvalidEvent,
@@ -30,6 +31,11 @@ except ImportError:  # in Lambda, the asset's files are top-level modules
     )
     from publisher import ANSWER_MARGIN, Publisher, kinesis_client, unpublished_metric
 
+    try:  # shipped only when the app has event contracts (`event_stream/contracts/`)
+        from event_contracts import Contracts
+    except ImportError:
+        Contracts = None  # type: ignore[assignment,misc]
+
 STREAM_NAME = os.environ.get("STREAM_NAME", "")
 REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "")
 MAX_RECORD_BYTES = int(os.environ.get("MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES))
@@ -43,6 +49,9 @@ FUNCTION_TIMEOUT = float(os.environ.get("FUNCTION_TIMEOUT_SECONDS", "10"))
 for _sdk_logger in ("botocore", "boto3", "urllib3"):
     logging.getLogger(_sdk_logger).setLevel(logging.WARNING)
 _publisher = Publisher(kinesis_client(FUNCTION_TIMEOUT), STREAM_NAME)
+# The app's event contracts, if this asset ships them: each body checked before it is sent.
+_contracts = Contracts.shipped() if Contracts is not None else None
+_check = _contracts.check if _contracts is not None else None
 
 # Lambda's JSON log format configures the root logger; its level comes from the function's
 # ApplicationLogLevel (AWS_LAMBDA_LOG_LEVEL). Outside Lambda, LOG_LEVEL or INFO. Payloads
@@ -62,7 +71,11 @@ def publish(event: Any, context: Any = None) -> dict[str, str]:
     """
     logger.debug("event received", extra={"event": event})
     record = prepare(
-        event, region=REGION, max_record_bytes=MAX_RECORD_BYTES, invocation=_invocation(context)
+        event,
+        region=REGION,
+        max_record_bytes=MAX_RECORD_BYTES,
+        invocation=_invocation(context),
+        check=_check,
     )
     logger.debug("envelope built", extra={"envelope": record.envelope})
     result = _publisher.put_one(record, deadline=_deadline(context))
@@ -84,7 +97,11 @@ def publish_batch(events: Any, context: Any = None) -> dict[str, Any]:
         raise InvalidEvent('events: must be a JSON array of event objects or {"events": [...]}')
     logger.debug("batch received", extra={"count": len(events)})
     records = prepare_all(
-        events, region=REGION, max_record_bytes=MAX_RECORD_BYTES, invocation=_invocation(context)
+        events,
+        region=REGION,
+        max_record_bytes=MAX_RECORD_BYTES,
+        invocation=_invocation(context),
+        check=_check,
     )
     unpublished = len(records)
     try:

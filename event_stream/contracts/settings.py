@@ -14,6 +14,9 @@ from typing import Any
 
 from event_stream.contracts.compatibility import DEFAULT_MODE, MODES, check
 from event_stream.contracts.files import Contract, ContractError, load
+from event_stream.lambda_src.event_contracts import STRICT_ENV
+
+__all__ = ["STRICT_ENV", "ContractSettings", "checked"]
 
 FOLDER_KEY, STRICT_KEY, MODE_KEY = "contracts", "contractsStrict", "contractsCompatibility"
 
