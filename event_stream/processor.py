@@ -12,18 +12,12 @@ any of that happens.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-import jsii
 from aws_cdk import (
     Acknowledgment,
-    AssetHashType,
-    BundlingOptions,
-    DockerImage,
     Duration,
-    ILocalBundling,
     Validations,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -32,10 +26,14 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from event_stream.bundled_code import bundled_code
+from event_stream.checks import ConfigError
+from event_stream.contracts.files import Contract
+from event_stream.contracts.settings import STRICT_ENV, ContractSettings, checked
 from event_stream.function_parts import ALARM_PERIOD, alarms, logged_function
 from event_stream.imports import import_stream
 from event_stream.processor_config import ProcessorConfig, takes_options_of
-from event_stream.runtime import CONSUMER_RUNTIME_FILES, LAMBDA_SRC, event_consumer, metrics
+from event_stream.runtime import CONSUMER_RUNTIME_FILES, event_consumer, metrics
 
 
 class StreamProcessor(Construct):
@@ -59,8 +57,19 @@ class StreamProcessor(Construct):
         self.stream = config.stream or import_stream(
             self, "Stream", stage=config.stage, service=config.stream_service
         )
+        self.contracts = self._contracts()
         self.function = config.existing_function or self._function()
         self.dead_letter_queue = self._queue() if config.builds_queue else None
+        if (
+            self.contracts
+            and self.dead_letter_queue
+            and isinstance(self.function, lambda_.Function)
+        ):
+            # Where the runtime sends the events that break their contract.
+            self.function.add_environment(
+                event_consumer.VIOLATIONS_QUEUE_ENV, self.dead_letter_queue.queue_url
+            )
+            self.dead_letter_queue.grant_send_messages(self.function)
         # Read exactly this stream; the on-failure destination grants sending to the queue.
         self.stream.grant_read(self.function)
         self.event_source_mapping = lambda_.EventSourceMapping(
@@ -90,6 +99,27 @@ class StreamProcessor(Construct):
         )
         self.alarms = self._alarms() if config.create_alarms else []
 
+    def _contracts(self) -> dict[str, list[Contract]]:
+        """The contracts this function checks: its event types' (every type's without a
+        filter), from the `contracts` option or context; none for a function not built here
+        or not Python (the consumer runtime is what checks)."""
+        config = self.config
+        settings = ContractSettings.from_context(self.node.try_get_context, Path.cwd())
+        if config.contracts is not None:
+            settings = ContractSettings(Path(config.contracts), settings.strict, settings.mode)
+        self.contracts_strict = settings.strict
+        if config.existing_function is not None or not config.is_python:
+            return {}
+        contracts = checked(settings)
+        if contracts and not config.builds_queue:
+            raise ConfigError(
+                f"stream processor {config.name!r}: contracts send violating events to the "
+                "processor's dead-letter queue: keep deploy_dead_letter_queue (and no on_failure)"
+            )
+        if config.event_types:
+            return {t: v for t, v in contracts.items() if t in config.event_types}
+        return contracts
+
     def _function(self) -> lambda_.Function:
         config = self.config
         assert config.code_dir is not None and config.handler is not None  # checked in config
@@ -98,6 +128,8 @@ class StreamProcessor(Construct):
             environment[event_consumer.EVENT_TYPES_ENV] = json.dumps(list(config.event_types))
         if config.is_python:
             environment[event_consumer.RETRIES_ENV] = str(config.handler_retries)
+        if self.contracts and self.contracts_strict:
+            environment[STRICT_ENV] = "true"
         destination = f", sends failed batches to {config.queue_name}"
         return logged_function(
             self,
@@ -105,7 +137,14 @@ class StreamProcessor(Construct):
             name=config.function_name,
             handler=config.handler,
             runtime=config.runtime,
-            code=_code(Path(config.code_dir), with_consumer_runtime=config.is_python),
+            code=bundled_code(
+                code_dir=Path(config.code_dir),
+                runtime_files=CONSUMER_RUNTIME_FILES,
+                contracts=self.contracts,
+                types=self.contracts,
+            )
+            if config.is_python
+            else lambda_.Code.from_asset(str(config.code_dir)),
             environment=environment,
             description=f"reads the {config.stage} event stream"
             + (destination if config.builds_queue else ""),
@@ -168,6 +207,21 @@ class StreamProcessor(Construct):
                     1,
                 )
             )
+        if self.contracts:
+            watched.append(
+                (
+                    "ContractViolations",
+                    cloudwatch.Metric(
+                        namespace=metrics.NAMESPACE,
+                        metric_name=metrics.CONTRACT_VIOLATIONS_METRIC,
+                        dimensions_map={"FunctionName": self.config.function_name},
+                        period=ALARM_PERIOD,
+                        statistic="Sum",
+                    ),
+                    f"{name}: events that break their contract (in {self.config.queue_name})",
+                    1,
+                )
+            )
         if built and self.config.is_python:
             # Counted by the consumer runtime the construct ships (Python functions only).
             watched.append(
@@ -185,37 +239,3 @@ class StreamProcessor(Construct):
                 )
             )
         return alarms(self, watched, topic=self.config.alarm_topic)
-
-
-@jsii.implements(ILocalBundling)
-class _WithConsumerRuntime:
-    """Local bundling: the user's folder plus the consumer runtime files, no Docker."""
-
-    def __init__(self, code_dir: Path) -> None:
-        self.code_dir = code_dir
-
-    def try_bundle(self, output_dir: str, options: Any) -> bool:
-        shutil.copytree(
-            self.code_dir,
-            output_dir,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        )
-        for file_name in CONSUMER_RUNTIME_FILES:
-            shutil.copy(LAMBDA_SRC / file_name, Path(output_dir) / file_name)
-        return True
-
-
-def _code(code_dir: Path, *, with_consumer_runtime: bool) -> lambda_.Code:
-    if not with_consumer_runtime:
-        return lambda_.Code.from_asset(str(code_dir))
-    # Hashed on the bundled output: a new runtime version redeploys every processor.
-    return lambda_.Code.from_asset(
-        str(code_dir),
-        asset_hash_type=AssetHashType.OUTPUT,
-        bundling=BundlingOptions(
-            image=DockerImage.from_registry("local-bundling-only"),
-            # jsii hands try_bundle its options positionally, not as the protocol's keywords.
-            local=_WithConsumerRuntime(code_dir),  # type: ignore[arg-type]
-        ),
-    )

@@ -82,6 +82,7 @@ QUEUE_PROPS_OWNED = {"queue_name": "name and service (the queue is <function>-dl
 # Settings of the function the construct builds: ignored with an existing function.
 OWN_FUNCTION_SETTINGS = (
     "code_dir",
+    "contracts",
     "handler_retries",
     "handler",
     "runtime",
@@ -245,6 +246,16 @@ class ProcessorConfig:
             "records older than this are not retried but dead-lettered, 60 s to 7 days (the "
             "failed batch's coordinates reach the queue while its records are still on a "
             "24-hour stream, so `dlq` can fetch them)."
+        ),
+    )
+    contracts: str | Path | None = field(
+        default=None,
+        metadata=doc(
+            "the folder of the app's event contracts (`<folder>/<type>/v<N>.json`); the "
+            "runtime checks each event against its contract before `handle` and sends a "
+            "violation to the dead-letter queue instead of retrying it (default: the "
+            "`contracts` context key, relative to the folder of `cdk.json`; none: no checks). "
+            "Python runtimes built from `code_dir` only."
         ),
     )
     handler_retries: int = field(
@@ -452,8 +463,8 @@ class ProcessorConfig:
             (not config.uses_json_logs, "a Text logging_format", ("log_level",)),
             (
                 config.existing_function is None and not config.is_python,
-                "a Node.js runtime (the consumer runtime that retries is Python's)",
-                ("handler_retries",),
+                "a Node.js runtime (the consumer runtime that retries and checks is Python's)",
+                ("handler_retries", "contracts"),
             ),
         )
         for active, reason, keys in ignored_with:

@@ -27,6 +27,14 @@ A record that is not an envelope can never succeed on a retry: it is logged at E
 and sequence number), counted in the `UnreadableRecords` metric and skipped, so it never
 blocks the shard.
 
+With event contracts shipped (the app's `contracts`, compiled at synth for the processor's
+event types), each event is checked against the version its `tags.contract` names (the
+newest without it) before `handle`. A violation can never succeed on a retry, so it neither
+blocks the shard nor is dropped: the record (shard, sequence number, data) and the violation
+go to the processor's dead-letter queue as one message, counted in the `ContractViolations`
+metric, and the records behind it are handled. If that message cannot be sent, the record
+fails as a `handle` would, and Lambda retries from it.
+
 A transient fault (a throttled or timed-out write) costs a retry in place, not a trip
 through Lambda: `handle` is called again up to `retries` times (StreamProcessor's
 `handler_retries`, default 2) after a jittered exponential backoff ("full jitter", AWS
@@ -55,15 +63,23 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 try:  # on the developer side, as the package event_stream.lambda_src
+    from .event_contracts import Contracts, ContractViolation
     from .event_envelope import decode
-    from .metrics import UNREADABLE_METRIC, emf_line
+    from .metrics import CONTRACT_VIOLATIONS_METRIC, UNREADABLE_METRIC, emf_line
 except ImportError:  # in Lambda, the asset's files are top-level modules
     from event_envelope import decode
-    from metrics import UNREADABLE_METRIC, emf_line
+    from metrics import CONTRACT_VIOLATIONS_METRIC, UNREADABLE_METRIC, emf_line
+
+    try:  # shipped only when the app has event contracts
+        from event_contracts import Contracts, ContractViolation
+    except ImportError:
+        Contracts = None  # type: ignore[assignment,misc]
 
 # The event types the StreamProcessor's filter lets through (a JSON array), set by the
 # construct; `process` skips any other type as a second guard behind the filter.
 EVENT_TYPES_ENV = "EVENT_TYPES"
+# Where a contract violation goes (set by the construct: the processor's dead-letter queue).
+VIOLATIONS_QUEUE_ENV = "CONTRACT_VIOLATIONS_QUEUE_URL"
 # How many times a failing `handle` is retried in place (set by the construct from
 # StreamProcessor's `handler_retries`); DEFAULT_RETRIES when unset.
 RETRIES_ENV = "HANDLER_RETRIES"
@@ -87,6 +103,8 @@ REMEMBERED = 1000  # records whose in-place retries ran out, remembered per envi
 _sleep = time.sleep  # the tests' fake clock replaces these two
 _jitter = random.random
 _gave_up: OrderedDict[tuple[str, str], None] = OrderedDict()
+_shipped: list[Any] = []  # [the asset's Contracts or None], looked up once per environment
+_sqs: list[Any] = []  # the SQS client, made at the first violation
 
 logger = logging.getLogger("event_consumer")
 
@@ -115,7 +133,9 @@ def process(
         raise ValueError('kinesis_event: not a Lambda Kinesis event (no "Records" list)')
     wanted = _wanted_types() if types is None else set(types)
     retries = _retries() if retries is None else retries
+    contracts = _contracts()
     unreadable = 0
+    violations = 0
     handled = 0
     try:
         for record in records:
@@ -133,6 +153,10 @@ def process(
                 )
                 continue
             try:
+                if contracts is not None and not _keeps_contract(contracts, envelope, record):
+                    violations += 1
+                    handled += 1  # the message holds it: the shard moves on
+                    continue
                 _handle_with_retries(handle, envelope, where, retries, context)
             except Exception:
                 fields = {**where, "id": envelope["id"], "type": envelope["type"]}
@@ -144,12 +168,58 @@ def process(
             handled += 1
         return {"batchItemFailures": []}
     finally:
-        if unreadable:
-            function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
-            print(
-                emf_line(UNREADABLE_METRIC, unreadable, function_name=function_name, level="ERROR"),
-                flush=True,
-            )
+        function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+        for metric, count in (
+            (UNREADABLE_METRIC, unreadable),
+            (CONTRACT_VIOLATIONS_METRIC, violations),
+        ):
+            if count:
+                print(
+                    emf_line(metric, count, function_name=function_name, level="ERROR"), flush=True
+                )
+
+
+def _contracts() -> Any:
+    if not _shipped:
+        _shipped.append(Contracts.shipped() if Contracts is not None else None)
+    return _shipped[0]
+
+
+def _keeps_contract(contracts: Any, envelope: dict[str, Any], record: dict[str, Any]) -> bool:
+    """True when the event keeps its contract; else its record and the violation are sent to
+    the dead-letter queue (an error sending raises, and the record fails)."""
+    try:
+        contracts.check_tagged(envelope)
+        return True
+    except ContractViolation as violation:
+        where = _where(record)
+        logger.error(
+            "contract violation: %s; the record goes to the dead-letter queue",
+            violation,
+            extra={**where, "id": envelope["id"], "type": envelope["type"]},
+        )
+        message = {
+            "contractViolation": {
+                "violation": str(violation),
+                "type": envelope["type"],
+                "id": envelope["id"],
+                "functionName": os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
+                "eventSourceARN": record.get("eventSourceARN", ""),
+                "shardId": where["shardId"],
+                "sequenceNumber": where["sequenceNumber"],
+                "partitionKey": record["kinesis"].get("partitionKey", ""),
+                "approximateArrivalTimestamp": record["kinesis"].get("approximateArrivalTimestamp"),
+                "data": record["kinesis"]["data"],
+            }
+        }
+        if not _sqs:
+            import boto3  # the Lambda runtime's; only when a violation is sent
+
+            _sqs.append(boto3.client("sqs"))
+        _sqs[0].send_message(
+            QueueUrl=os.environ[VIOLATIONS_QUEUE_ENV], MessageBody=json.dumps(message)
+        )
+        return False
 
 
 def _handle_with_retries(

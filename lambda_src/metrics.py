@@ -15,6 +15,8 @@ NAMESPACE = "CncbEventStream"
 UNPUBLISHED_METRIC = "UnpublishedEvents"
 # Records that are not event envelopes: skipped by a consumer, kept apart by the lake.
 UNREADABLE_METRIC = "UnreadableRecords"
+# Events a consumer sent to its dead-letter queue because they break their contract.
+CONTRACT_VIOLATIONS_METRIC = "ContractViolations"
 
 
 def emf_line(metric: str, value: int, *, function_name: str, level: str) -> str:

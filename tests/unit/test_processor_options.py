@@ -206,7 +206,7 @@ def test_create_alarms_false_makes_no_alarm(bare):
                 "handler": "index.handler",
                 "handler_retries": 1,
             },
-            "handler_retries would be ignored with a Node.js runtime",
+            "handler_retries would be ignored with a Node.js runtime (the consumer runtime that retries and checks",
         ),
     ],
 )

@@ -11,9 +11,11 @@ is lost: the batch says so, with its coordinates, and is never redriven short.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from event_stream.lambda_src import event_envelope
@@ -45,6 +47,7 @@ class FailedBatch:
     stream_arn: str
     records: list[KinesisRecord]
     from_lake: int = 0  # how many of the records came from the lake
+    violation: str = ""  # for a record the runtime sent because it breaks its contract
 
     @property
     def missing(self) -> int:
@@ -62,6 +65,7 @@ class FailedBatch:
             "batchSize": self.batch_size,
             "fromLake": self.from_lake,
             "lost": self.missing,
+            **({"violation": self.violation} if self.violation else {}),
             "events": [_decoded(record["Data"]) for record in self.records],
         }
 
@@ -124,6 +128,8 @@ def failed_batch(
     stream no longer has from `lake(shard, start, end, (first, last arrival))`."""
     try:
         body = json.loads(message["Body"])
+        if "contractViolation" in body:
+            return _violation(message, body["contractViolation"])
         info = body["KinesisBatchInfo"]
         shard_id, start, end = (
             info["shardId"],
@@ -165,6 +171,33 @@ def failed_batch(
         stream_arn=stream_arn,
         records=records,
         from_lake=from_lake,
+    )
+
+
+def _violation(message: dict[str, Any], violation: dict[str, Any]) -> FailedBatch:
+    """A record the consumer runtime dead-lettered itself (it breaks its contract): the
+    message holds the record, so nothing is fetched back."""
+    sequence = violation["sequenceNumber"]
+    arrival = violation.get("approximateArrivalTimestamp")
+    record: KinesisRecord = {
+        "SequenceNumber": sequence,
+        "PartitionKey": violation["partitionKey"],
+        "Data": base64.b64decode(violation["data"]),
+        "ApproximateArrivalTimestamp": datetime.fromtimestamp(
+            float(arrival) if arrival is not None else 0, tz=UTC
+        ),
+    }
+    return FailedBatch(
+        message_id=message["MessageId"],
+        receipt_handle=message["ReceiptHandle"],
+        condition="ContractViolation",
+        shard_id=violation["shardId"],
+        start=sequence,
+        end=sequence,
+        batch_size=1,
+        stream_arn=violation["eventSourceARN"],
+        records=[record],
+        violation=violation["violation"],
     )
 
 
