@@ -27,18 +27,21 @@ def publish(
     region: str,
     max_record_bytes: int,
     rate: float | None = None,
+    check: Callable[[dict[str, Any]], str | None] | None = None,
     progress: Callable[[int], None] = lambda n: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PublishSummary:
     """Prepare every `(where, event)` (an invalid one raises `UserError` as `where: what is
-    wrong`, before anything is sent), then publish in batches of at most 500, at most `rate`
-    events a second."""
+    wrong`, before anything is sent; `check`: the stage's contracts, as its publishers check
+    them), then publish in batches of at most 500, at most `rate` events a second."""
     records = []
     for where, event in events:
         try:
             records.append(
-                event_envelope.prepare(event, region=region, max_record_bytes=max_record_bytes)
+                event_envelope.prepare(
+                    event, region=region, max_record_bytes=max_record_bytes, check=check
+                )
             )
         except event_envelope.InvalidEvent as error:
             raise UserError(f"{where}: {error}") from None

@@ -23,6 +23,7 @@ from event_stream.contracts.settings import ContractSettings
 from event_stream.lambda_src.event_contracts import Contracts, ContractViolation
 from event_stream.lambda_src.event_envelope import RESERVED_FIELDS
 from event_stream.tools.errors import UserError
+from event_stream.tools.readers import contract_package
 from event_stream.tools.readers.event_file import read_events
 
 
@@ -122,13 +123,8 @@ def run_validate(args: argparse.Namespace) -> None:
             compiler.write_package(contracts, contracts, Path(out))
         except files.ContractError as error:
             raise UserError(str(error)) from None
-        sys.path.insert(0, out)
-        try:
-            violations = _violations(events, Contracts.shipped(strict=chosen.strict))
-        finally:
-            sys.path.remove(out)
-            for name in [m for m in sys.modules if m.split(".")[0] == compiler.PACKAGE]:
-                del sys.modules[name]
+        with contract_package.importable(Path(out), strict=chosen.strict) as compiled:
+            violations = _violations(events, compiled)
     for violation in violations:
         print(f"error: {violation}", file=sys.stderr)
     if violations:

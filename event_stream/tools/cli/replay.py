@@ -70,6 +70,7 @@ def _publish_file(args: argparse.Namespace) -> None:
 
     from event_stream.lambda_src import event_envelope, publisher
     from event_stream.tools.actions.publish_file import publish
+    from event_stream.tools.readers import contract_package
     from event_stream.tools.readers.event_file import read_events
 
     if args.rate is not None and args.rate <= 0:
@@ -87,13 +88,19 @@ def _publish_file(args: argparse.Namespace) -> None:
         variables.get("MAX_RECORD_BYTES", event_envelope.DEFAULT_MAX_RECORD_BYTES)
     )
     put = publisher.Publisher(target.client("kinesis"), stream_name)
-    with tqdm(total=len(events), unit="event", file=sys.stderr, disable=None) as bar:
+    # The contracts the stage's publishers were deployed with: nothing reaches the stream
+    # from here that they would refuse.
+    with (
+        contract_package.deployed(target.client("lambda"), config["FunctionName"]) as contracts,
+        tqdm(total=len(events), unit="event", file=sys.stderr, disable=None) as bar,
+    ):
         summary = publish(
             events,
             put,
             region=target.region,
             max_record_bytes=max_record_bytes,
             rate=args.rate,
+            check=contracts.check if contracts else None,
             progress=bar.update,
         )
     rate = summary.sent / summary.elapsed if summary.elapsed else float(summary.sent)
