@@ -4,6 +4,9 @@
 SHELL := /bin/bash
 STAGE ?= dev
 PORT ?= 4566
+# Extra CDK context for synth and deploy: CONTEXT="contracts=examples/contracts key=value".
+CONTEXT ?=
+CONTEXT_ARGS = $(foreach item,$(CONTEXT),--context $(item))
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -75,13 +78,13 @@ format: install
 	$(VENV)/bin/ruff format .
 
 synth: install ## cdk synth STAGE=...
-	$(CDK) synth --context stage=$(STAGE)
+	$(CDK) synth --context stage=$(STAGE) $(CONTEXT_ARGS)
 
 diff: install ## cdk diff STAGE=... (real AWS)
 	$(CDK) diff --context stage=$(STAGE)
 
 deploy: install ## cdk deploy STAGE=... to real AWS (your credentials and region)
-	$(CDK) deploy --context stage=$(STAGE) --require-approval broadening
+	$(CDK) deploy --context stage=$(STAGE) $(CONTEXT_ARGS) --require-approval broadening
 
 destroy: install ## cdk destroy STAGE=... on real AWS
 	$(CDK) destroy --context stage=$(STAGE) --force
@@ -101,7 +104,7 @@ local-status: install ## what it runs: mappings, their backlog and errors, the l
 
 local-deploy: install ## bootstrap + deploy STAGE=... to the local AWS
 	$(LOCAL_ENV) $(CDK) bootstrap aws://123456789012/us-east-1 >/dev/null
-	$(LOCAL_ENV) $(CDK) deploy --context stage=$(STAGE) --method=direct --require-approval never
+	$(LOCAL_ENV) $(CDK) deploy --context stage=$(STAGE) $(CONTEXT_ARGS) --method=direct --require-approval never
 
 # A template diff: the default first creates a change set, which the local AWS's
 # CloudFormation cannot answer, and falls back to this after a long wait.
