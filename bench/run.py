@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import consumers  # bench/consumers.py, lake.py, ...: the script's folder is on sys.path
+import contracts
 import lake
 import soak
 import workers
@@ -390,6 +391,7 @@ SECTIONS = (
     envelope_figures,
     throughput_figures,
     shard_spread_figures,
+    contracts.figures,
     consumers.figures,
     soak.figures,
     lake.figures,
@@ -496,6 +498,8 @@ def measure(runs: int, quick: bool) -> dict:
         os.environ.pop("AWS_ENDPOINT_URL", None)
         local_aws.stop(state_dir=state)
 
+    print("event contracts (validators, publish_batch, asset, cold start) ...", file=sys.stderr)
+    results["contracts"] = contracts.measure(runs=runs)
     print(
         "consumers on the local AWS (delivery, shards, latency, publishing beside one) ...",
         file=sys.stderr,
