@@ -118,3 +118,19 @@ def test_validate_a_clean_file(app, capsys):
     events.write_text(json.dumps({"type": "thing-created", "name": "ok"}) + "\n")
     assert main(["contracts", "validate", str(events)]) == 0
     assert capsys.readouterr().out == "ok: 1 events\n"
+
+
+def test_docs_prints_the_stages_asyncapi_document_in_yaml(app, capsys):
+    import yaml
+
+    assert main(["contracts", "docs", "--stage", "john"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["asyncapi"] == "3.0.0"
+    assert printed["channels"]["events"]["address"] == "john-cncb-event-stream-s1"
+
+
+def test_types_writes_a_module_of_typed_dicts(app, capsys):
+    out = app / "event_types.py"
+    assert main(["contracts", "types", "--python", "--out", str(out)]) == 0
+    assert "class ThingCreatedV2(TypedDict):" in out.read_text()
+    assert capsys.readouterr().err == f"wrote {out}\n"

@@ -1,11 +1,14 @@
-"""`contracts check [--folder F] [--mode M] [--against REF]` and `contracts validate FILE`:
-the app's event contracts without a synth (`event_stream/contracts/`).
+"""`contracts check [--folder F] [--mode M] [--against REF]`, `contracts validate FILE`,
+`contracts docs [--stage S]` and `contracts types --python`: the app's event contracts
+without a synth (`event_stream/contracts/`).
 
 `check` runs what `cdk synth` runs: every file read and checked, every type's versions
 compared under the mode; with `--against REF` (a git branch, tag or commit) also every
 version REF holds must be unchanged here (a published contract is never edited: add a version).
 `validate` checks a JSON Lines file of events (what `replay FILE` sends) against the newest
-version of each type, with the validators the functions would run.
+version of each type, with the validators the functions would run. `docs` writes an
+AsyncAPI 3.0 document (YAML) of a stage's stream; `types` the TypedDicts handlers annotate
+their events with.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from event_stream.contracts import compatibility, compiler, files
+from event_stream.config import DEFAULT_STAGE
+from event_stream.contracts import asyncapi, compatibility, compiler, files, python_types
 from event_stream.contracts.settings import ContractSettings
 from event_stream.lambda_src.event_contracts import Contracts, ContractViolation
 from event_stream.lambda_src.event_envelope import RESERVED_FIELDS
@@ -36,10 +40,18 @@ def register(commands: Any) -> None:
     check.add_argument("--against", metavar="REF", help="a git ref whose versions must be kept")
     validate = actions.add_parser("validate", help="check a JSON Lines file of events")
     validate.add_argument("file", type=Path)
-    for action in (check, validate):
+    docs = actions.add_parser("docs", help="an AsyncAPI 3.0 document of a stage's events")
+    docs.add_argument("-s", "--stage", default=DEFAULT_STAGE, help=f"default {DEFAULT_STAGE}")
+    types = actions.add_parser("types", help="typed Python for handlers (TypedDicts)")
+    types.add_argument("--python", action="store_true", required=True, help="the language")
+    for action in (docs, types):
+        action.add_argument("--out", type=Path, help="write to FILE (default: print)")
+    for action in (check, validate, docs, types):
         action.add_argument("--folder", type=Path, help="default: cdk.json's 'contracts' key")
     check.set_defaults(run=run_check, needs_target=False)
     validate.set_defaults(run=run_validate, needs_target=False)
+    docs.set_defaults(run=run_docs, needs_target=False)
+    types.set_defaults(run=run_types, needs_target=False)
 
 
 def settings(args: argparse.Namespace) -> ContractSettings:
@@ -146,3 +158,28 @@ def _violations(events: list[tuple[str, Any]], contracts: Contracts | None) -> l
         except ContractViolation as violation:
             found.append(f"{where}: {violation}")
     return found
+
+
+def run_docs(args: argparse.Namespace) -> None:
+    """Print (or write) the stage's AsyncAPI 3.0 document, in YAML."""
+    import yaml
+
+    chosen = settings(args)
+    assert chosen.folder is not None
+    document = asyncapi.document(load(chosen.folder), stage=args.stage)
+    _emit(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), args.out)
+
+
+def run_types(args: argparse.Namespace) -> None:
+    """Print (or write) the contracts' TypedDicts."""
+    chosen = settings(args)
+    assert chosen.folder is not None
+    _emit(python_types.module(load(chosen.folder)), args.out)
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text)
+        print(f"wrote {out}", file=sys.stderr)
