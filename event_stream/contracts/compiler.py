@@ -64,6 +64,14 @@ def compile_contract(contract: Contract) -> str:
     return header + code
 
 
+def check_compiles(contracts: Mapping[str, list[Contract]]) -> None:
+    """Compile every contract once, so a schema the compiler refuses stops the check with
+    its one line (not later, inside the asset's bundling)."""
+    for versions in contracts.values():
+        for contract in versions:
+            compile_contract(contract)
+
+
 def write_package(contracts: Mapping[str, list[Contract]], types: Iterable[str], out: Path) -> None:
     """The package `event_contracts_generated/` under `out`, holding the contracts of `types`
     (every version, so an event tagged with an older one is checked against it)."""

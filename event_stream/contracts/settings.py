@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from event_stream.contracts.compatibility import DEFAULT_MODE, MODES, check
+from event_stream.contracts.compiler import check_compiles
 from event_stream.contracts.files import Contract, ContractError, load
 from event_stream.lambda_src.event_contracts import STRICT_ENV
 
@@ -65,6 +66,7 @@ def checked(settings: ContractSettings) -> dict[str, list[Contract]]:
     if settings.folder is None:
         return {}
     contracts = load(settings.folder)
+    check_compiles(contracts)
     problems = check(contracts, settings.mode)
     if problems:
         more = (

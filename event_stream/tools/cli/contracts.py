@@ -69,10 +69,13 @@ def settings(args: argparse.Namespace) -> ContractSettings:
 
 
 def load(folder: Path) -> dict[str, list[files.Contract]]:
+    """Every contract in `folder`, read, checked and compiled once, or one line."""
     try:
-        return files.load(folder)
+        contracts = files.load(folder)
+        compiler.check_compiles(contracts)
     except files.ContractError as error:
         raise UserError(str(error)) from None
+    return contracts
 
 
 def run_check(args: argparse.Namespace) -> None:
