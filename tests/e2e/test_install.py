@@ -82,7 +82,18 @@ def test_the_library_depends_on_aws_cdk_lib_and_constructs_only(fresh):
 
 
 def test_the_local_extra_brings_the_developer_tools(fresh):
-    assert declared(fresh, "local") == {"boto3", "moto", "tqdm"}
+    assert declared(fresh, "local") == {
+        "boto3",
+        "moto",
+        "tqdm",
+        "jsonschema",
+        "fastjsonschema",
+        "pyyaml",
+    }
+
+
+def test_the_contracts_extra_brings_what_a_synth_with_contracts_needs(fresh):
+    assert declared(fresh, "contracts") == {"jsonschema", "fastjsonschema"}
 
 
 def test_the_cli_without_the_extra_names_it_in_one_line(fresh):

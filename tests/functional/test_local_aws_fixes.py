@@ -498,3 +498,56 @@ def test_canary_moto_still_ignores_exports_an_update_adds_without_the_fix(aws):
     more["Outputs"]["newArn"] = {"Value": "x", "Export": {"Name": "new-arn"}}
     cloudformation.update_stack(StackName="exporter", TemplateBody=json.dumps(more))
     assert [e["Name"] for e in cloudformation.list_exports()["Exports"]] == ["old-arn"]
+
+
+def _mapping_stack(cloudformation, arn):
+    template = {
+        "Resources": {
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": "consumer",
+                    "EventSourceArn": arn,
+                    "StartingPosition": "LATEST",
+                },
+            }
+        }
+    }
+    cloudformation.create_stack(StackName="mapped", TemplateBody=json.dumps(template))
+
+
+def test_cloudformation_creates_a_mapping_only_once_the_poller_has_settled_it(
+    fixed, aws, monkeypatch
+):
+    import threading
+    import time
+
+    from event_stream.tools.local.moto_fixes.mappings import STATES
+
+    monkeypatch.setattr(STATES, "polled", True)
+    cloudformation, _ = aws
+    _, arn = _stream_and_function()
+    lambda_ = boto3.client("lambda", region_name="us-east-1")
+
+    def poller() -> None:  # finds the new mapping, positions it, then settles it
+        while not (found := lambda_.list_event_source_mappings()["EventSourceMappings"]):
+            time.sleep(0.05)
+        time.sleep(0.5)
+        STATES.settle(found[0]["UUID"])
+
+    threading.Thread(target=poller, daemon=True).start()
+    started = time.monotonic()
+    _mapping_stack(cloudformation, arn)
+    assert time.monotonic() - started >= 0.5
+    (mapping,) = lambda_.list_event_source_mappings()["EventSourceMappings"]
+    assert mapping["State"] == "Enabled"
+
+
+def test_canary_moto_still_creates_a_mapping_without_waiting_for_any_poller(aws):
+    cloudformation, _ = aws
+    _, arn = _stream_and_function()
+    _mapping_stack(cloudformation, arn)
+    (mapping,) = boto3.client("lambda", region_name="us-east-1").list_event_source_mappings()[
+        "EventSourceMappings"
+    ]
+    assert mapping["State"] == "Enabled"  # at once, though nothing reads the stream

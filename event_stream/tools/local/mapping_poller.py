@@ -29,6 +29,7 @@ from event_stream.tools.local.invoker import Invoker
 from event_stream.tools.local.mapping_worker import MappingWorker
 
 DISCOVERY_INTERVAL = 1.0
+POSITION_TIMEOUT = 10.0  # a new worker's first look at its shards, before it counts as Enabled
 NO_PARALLEL_WINDOWS = (
     "tumbling windows with a ParallelizationFactor above 1 are not emulated by the local "
     "AWS; the mapping is paused rather than run with a state per lane"
@@ -36,7 +37,10 @@ NO_PARALLEL_WINDOWS = (
 
 
 class MappingStateSource(Protocol):
-    """What a mapping's state settles to (Enabled or Disabled), and settling it."""
+    """What a mapping's state settles to (Enabled or Disabled), and settling it; `polled`
+    says a poller settles them."""
+
+    polled: bool
 
     def resolved(self, uuid: str) -> str | None: ...
 
@@ -85,6 +89,8 @@ class MappingPoller:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        if self.states:
+            self.states.polled = True  # CloudFormation may now wait for mappings to settle
         while not self._stop.is_set():
             try:
                 self.discover()
@@ -133,7 +139,9 @@ class MappingPoller:
                 self._stop_worker(mapping.uuid)
                 worker = None
             if worker is None:
-                self.workers[mapping.uuid] = self._worker(mapping, deployed.role)
+                worker = self.workers[mapping.uuid] = self._worker(mapping, deployed.role)
+                # Enabled once it reads from its starting position (a LATEST mapping's "now").
+                worker.positioned.wait(POSITION_TIMEOUT)
             self._settle(mapping.uuid)  # now reading: Enabled
         for uuid in set(self.workers) - seen:
             self._stop_worker(uuid)

@@ -82,6 +82,8 @@ class MappingWorker:
         self._pool: ThreadPoolExecutor | None = None  # None: invoke inline
         self._results: queue.Queue[tuple[Shard, Lane, Batch, Invocation]] = queue.Queue()
         self._stop = threading.Event()
+        # Set once every shard has its starting position (LATEST is "now" from then on).
+        self.positioned = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"mapping-{mapping.uuid}", daemon=True
         )
@@ -161,6 +163,7 @@ class MappingWorker:
                 self._drain_results()
                 if not self.shards:
                     self.discover()
+                self.positioned.set()
                 due = self.ready()
                 if not due:
                     self._stop.wait(IDLE_INTERVAL)

@@ -54,10 +54,22 @@ class MappingStates:
     def __init__(self) -> None:
         self._states: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        # True once a poller settles states in this process (the local AWS's server): only
+        # then is there anything for CloudFormation to wait for.
+        self.polled = False
 
     def set(self, uuid: str, state: str) -> None:
-        with self._lock:
+        with self._changed:
             self._states[uuid] = state
+            self._changed.notify_all()
+
+    def wait_settled(self, uuid: str, timeout: float) -> bool:
+        """Wait until the poller has settled a new mapping (Creating no more)."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._states.get(uuid, "Creating") != "Creating", timeout
+            )
 
     def state(self, mapping: Any) -> str:
         with self._lock:
@@ -108,7 +120,11 @@ def _check_filter_criteria(event_source_arn: str, spec: dict[str, Any]) -> None:
             raise InvalidParameterValueException(str(error)) from None
 
 
+# How long CloudFormation waits for a new mapping to stabilize here (the poller looks once a
+# second; the function's code is fetched and its worker positioned on each shard).
+STABILIZE_TIMEOUT = 60.0
 _create_mapping = awslambda.LambdaBackend.create_event_source_mapping
+_create_from_template = awslambda.EventSourceMapping.create_from_cloudformation_json
 _update_mapping = awslambda.LambdaBackend.update_event_source_mapping
 _delete_mapping = awslambda.LambdaBackend.delete_event_source_mapping
 _mapping_configuration = awslambda.EventSourceMapping.get_configuration
@@ -190,7 +206,35 @@ def create_response_202(self: Any) -> tuple[int, dict[str, Any], Any]:
     return status, headers, body
 
 
+def create_from_template_as_aws(
+    cls: Any,
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    """Fix 15: CloudFormation reports an `AWS::Lambda::EventSourceMapping` created only once
+    it has stabilized, its state Enabled (a deploy user without lambda:GetEventSourceMapping
+    gets "Resource of type 'AWS::Lambda::EventSourceMapping' did not stabilize"). moto
+    answers at once, while the poller has not yet positioned the mapping on its shards: a
+    LATEST mapping then missed events published right after `cdk deploy` returned. The
+    create waits until the poller has settled the new mapping's state."""
+    mapping = _create_from_template.__func__(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    if STATES.polled and _is_kinesis(mapping):
+        STATES.wait_settled(mapping.uuid, STABILIZE_TIMEOUT)
+    return mapping
+
+
 FIXES = (
+    (
+        awslambda.EventSourceMapping,
+        "create_from_cloudformation_json",
+        classmethod(create_from_template_as_aws),
+    ),
     (awslambda.LambdaBackend, "create_event_source_mapping", create_mapping_as_aws),
     (awslambda.LambdaBackend, "update_event_source_mapping", update_mapping_as_aws),
     (awslambda.LambdaBackend, "delete_event_source_mapping", delete_mapping_as_aws),
