@@ -207,35 +207,31 @@ class StreamProcessor(Construct):
                     1,
                 )
             )
+        # Counted by the consumer runtime the construct ships (Python functions only).
+        counted = []
         if self.contracts:
-            watched.append(
+            counted.append(
                 (
                     "ContractViolations",
-                    cloudwatch.Metric(
-                        namespace=metrics.NAMESPACE,
-                        metric_name=metrics.CONTRACT_VIOLATIONS_METRIC,
-                        dimensions_map={"FunctionName": self.config.function_name},
-                        period=ALARM_PERIOD,
-                        statistic="Sum",
-                    ),
+                    metrics.CONTRACT_VIOLATIONS_METRIC,
                     f"{name}: events that break their contract (in {self.config.queue_name})",
-                    1,
                 )
             )
         if built and self.config.is_python:
-            # Counted by the consumer runtime the construct ships (Python functions only).
-            watched.append(
+            counted.append(
                 (
                     "UnreadableRecords",
-                    cloudwatch.Metric(
-                        namespace=metrics.NAMESPACE,
-                        metric_name=event_consumer.UNREADABLE_METRIC,
-                        dimensions_map={"FunctionName": self.config.function_name},
-                        period=ALARM_PERIOD,
-                        statistic="Sum",
-                    ),
+                    metrics.UNREADABLE_METRIC,
                     f"{name}: records that are not event envelopes (skipped)",
-                    1,
                 )
             )
+        for alarm_id, metric_name, description in counted:
+            metric = cloudwatch.Metric(
+                namespace=metrics.NAMESPACE,
+                metric_name=metric_name,
+                dimensions_map={"FunctionName": self.config.function_name},
+                period=ALARM_PERIOD,
+                statistic="Sum",
+            )
+            watched.append((alarm_id, metric, description, 1))
         return alarms(self, watched, topic=self.config.alarm_topic)

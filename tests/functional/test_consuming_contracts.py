@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 from datetime import UTC, datetime
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from event_stream.contracts.compiler import PACKAGE, write_package
+from event_stream.contracts.compiler import write_package
 from event_stream.contracts.files import load
 from event_stream.lambda_src import event_consumer
 from event_stream.tools.actions.redrive import redrive
 from event_stream.tools.lambda_model.invocation import Invocation
 from event_stream.tools.lambda_model.kinesis_event import lambda_event
+from event_stream.tools.readers.contract_package import importable
 from event_stream.tools.readers.dead_letters import failed_batch
 from tests.conftest import FIXTURES
 
@@ -31,13 +31,10 @@ SHARD = "shardId-000000000000"
 def shipped(tmp_path, monkeypatch):
     contracts = load(FIXTURES / "contracts")
     write_package(contracts, ["thing-created"], tmp_path)
-    sys.path.insert(0, str(tmp_path))
     monkeypatch.setattr(event_consumer, "_shipped", [])
     monkeypatch.setattr(event_consumer, "_sqs", [])
-    yield
-    sys.path.remove(str(tmp_path))
-    for name in [m for m in sys.modules if m.split(".")[0] == PACKAGE]:
-        del sys.modules[name]
+    with importable(tmp_path, strict=False):
+        yield
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ tagged with the contract it was checked against."""
 from __future__ import annotations
 
 import importlib
-import sys
 
 import pytest
 
-from event_stream.contracts.compiler import PACKAGE, write_package
+from event_stream.contracts.compiler import write_package
 from event_stream.contracts.files import load
 from event_stream.lambda_src.event_envelope import InvalidEvent
+from event_stream.tools.readers.contract_package import importable
 from tests.conftest import FIXTURES
 from tests.functional.streams import records_on
 
@@ -21,11 +21,8 @@ def shipped(tmp_path):
     """The generated validators on the path, as in the publishers' asset."""
     contracts = load(FIXTURES / "contracts")
     write_package(contracts, contracts, tmp_path)
-    sys.path.insert(0, str(tmp_path))
-    yield
-    sys.path.remove(str(tmp_path))
-    for name in [m for m in sys.modules if m.split(".")[0] == PACKAGE]:
-        del sys.modules[name]
+    with importable(tmp_path, strict=False):
+        yield
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from event_stream.contracts.compiler import PACKAGE, write_package
 from event_stream.contracts.files import load
 from event_stream.lambda_src.event_contracts import Contracts, ContractViolation
+from event_stream.tools.readers.contract_package import importable
 from tests.conftest import FIXTURES
 
 CONTRACTS = load(FIXTURES / "contracts")
@@ -26,11 +27,8 @@ def shipped(tmp_path_factory):
     """The generated package, importable as a Lambda asset's top-level package is."""
     out = tmp_path_factory.mktemp("asset")
     write_package(CONTRACTS, ["thing-created", "thing-deleted"], out)
-    sys.path.insert(0, str(out))
-    yield out
-    sys.path.remove(str(out))
-    for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-        del sys.modules[name]
+    with importable(out, strict=False):
+        yield out
 
 
 @pytest.fixture
