@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -37,11 +38,17 @@ class Contracts:
     generated package (its `MODULES`)."""
 
     def __init__(
-        self, modules: dict[str, dict[int, str]], *, strict: bool = False, package: str = PACKAGE
+        self,
+        modules: dict[str, dict[int, str]],
+        *,
+        strict: bool = False,
+        load: Callable[[str], ModuleType] | None = None,
     ) -> None:
         self.modules = modules
         self.strict = strict
-        self.package = package
+        # How a validator module is had by name: imported from the package, as in Lambda,
+        # unless the developer side loads it from elsewhere.
+        self.load = load or (lambda name: importlib.import_module(f"{PACKAGE}.{name}"))
         self._loaded: dict[str, ModuleType] = {}
 
     @classmethod
@@ -96,7 +103,7 @@ class Contracts:
 
     def _module(self, name: str) -> ModuleType:
         if name not in self._loaded:
-            self._loaded[name] = importlib.import_module(f"{self.package}.{name}")
+            self._loaded[name] = self.load(name)
         return self._loaded[name]
 
 

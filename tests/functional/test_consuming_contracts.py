@@ -19,7 +19,7 @@ from event_stream.lambda_src import event_consumer
 from event_stream.tools.actions.redrive import redrive
 from event_stream.tools.lambda_model.invocation import Invocation
 from event_stream.tools.lambda_model.kinesis_event import lambda_event
-from event_stream.tools.readers.contract_package import importable
+from event_stream.tools.readers.contract_package import from_folder
 from event_stream.tools.readers.dead_letters import failed_batch
 from tests.conftest import FIXTURES
 
@@ -29,12 +29,11 @@ SHARD = "shardId-000000000000"
 
 @pytest.fixture
 def shipped(tmp_path, monkeypatch):
+    """The runtime with the processor's validators (thing-created's), as its asset has them."""
     contracts = load(FIXTURES / "contracts")
     write_package(contracts, ["thing-created"], tmp_path)
-    monkeypatch.setattr(event_consumer, "_shipped", [])
+    monkeypatch.setattr(event_consumer, "_shipped", [from_folder(tmp_path, strict=False)])
     monkeypatch.setattr(event_consumer, "_sqs", [])
-    with importable(tmp_path, strict=False):
-        yield
 
 
 @pytest.fixture

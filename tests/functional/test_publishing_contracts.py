@@ -5,24 +5,26 @@ tagged with the contract it was checked against."""
 from __future__ import annotations
 
 import importlib
+import sys
 
 import pytest
 
-from event_stream.contracts.compiler import write_package
+from event_stream.contracts.compiler import PACKAGE, write_package
 from event_stream.contracts.files import load
 from event_stream.lambda_src.event_envelope import InvalidEvent
-from event_stream.tools.readers.contract_package import importable
 from tests.conftest import FIXTURES
 from tests.functional.streams import records_on
 
 
 @pytest.fixture
-def shipped(tmp_path):
-    """The generated validators on the path, as in the publishers' asset."""
+def shipped(tmp_path, monkeypatch):
+    """The generated validators where a Lambda asset has them: in the task root, on the path."""
     contracts = load(FIXTURES / "contracts")
     write_package(contracts, contracts, tmp_path)
-    with importable(tmp_path, strict=False):
-        yield
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    for name in [m for m in sys.modules if m.split(".")[0] == PACKAGE]:
+        del sys.modules[name]
 
 
 @pytest.fixture

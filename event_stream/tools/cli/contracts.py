@@ -138,8 +138,8 @@ def run_validate(args: argparse.Namespace) -> None:
             compiler.write_package(contracts, contracts, Path(out))
         except files.ContractError as error:
             raise UserError(str(error)) from None
-        with contract_package.importable(Path(out), strict=chosen.strict) as compiled:
-            violations = _violations(events, compiled)
+        compiled = contract_package.from_folder(Path(out), strict=chosen.strict)
+        violations = _violations(events, compiled)
     for violation in violations:
         print(f"error: {violation}", file=sys.stderr)
     if violations:
