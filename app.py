@@ -3,12 +3,10 @@
 
 import os
 import sys
-from pathlib import Path
 
 import aws_cdk as cdk
 
 from event_stream.config import ConfigError, StageConfig
-from event_stream.contracts.settings import ContractSettings, checked
 from event_stream.stack import EventStreamStack
 
 
@@ -17,19 +15,18 @@ def main() -> None:
     app = cdk.App()
     try:
         config = StageConfig.from_context(app.node.try_get_context)
-        # The app's event contracts: a bad file or a breaking change stops the synth.
-        checked(ContractSettings.from_context(app.node.try_get_context, Path.cwd()))
+        # A bad contract file or a breaking change (the constructs check them) stops here too.
+        EventStreamStack(
+            app,
+            config=config,
+            env=cdk.Environment(
+                account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+                region=os.environ.get("CDK_DEFAULT_REGION"),
+            ),
+        )
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
-    EventStreamStack(
-        app,
-        config=config,
-        env=cdk.Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
-            region=os.environ.get("CDK_DEFAULT_REGION"),
-        ),
-    )
     app.synth()
 
 

@@ -6,6 +6,7 @@ the synth and by `event-stream contracts`."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,9 +61,11 @@ class ContractSettings:
         return cls.from_context(context.get, path.parent)
 
 
+@functools.cache  # once per synth: the stream's construct and every processor ask for them
 def checked(settings: ContractSettings) -> dict[str, list[Contract]]:
     """The app's contracts, every file read and every type's versions compared under the
-    mode; ContractError with the first problem, in one line (none: no contracts)."""
+    mode; ContractError with the first problem, in one line (none: no contracts). The
+    answer is shared: read it, do not change it."""
     if settings.folder is None:
         return {}
     contracts = load(settings.folder)
