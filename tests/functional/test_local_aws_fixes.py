@@ -7,12 +7,14 @@ bug itself, the canary fails and the fix can go.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.kinesis import models as kinesis_models
 
 from event_stream.tools.local import moto_fixes
 
@@ -551,3 +553,77 @@ def test_canary_moto_still_creates_a_mapping_without_waiting_for_any_poller(aws)
         "EventSourceMappings"
     ]
     assert mapping["State"] == "Enabled"  # at once, though nothing reads the stream
+
+
+# Fix 16: a shard's reads and writes do not grow with the shard.
+
+
+class CountingRecords(OrderedDict):
+    """A shard's records that count how many keys or items are walked through."""
+
+    walked = 0
+
+    def keys(self):
+        for key in super().keys():  # noqa: SIM118 - counts the walk through keys()
+            CountingRecords.walked += 1
+            yield key
+
+    def items(self):
+        for item in super().items():
+            CountingRecords.walked += 1
+            yield item
+
+
+def _full_shard(count: int) -> Any:
+    shard = kinesis_models.Shard(0, 0, 2**128)
+    for _ in range(count):
+        moto_fixes.kinesis.put_record_with_aws_sequence_number(shard, "key", "ZGF0YQ==", None)
+    shard.records = CountingRecords(shard.records)
+    CountingRecords.walked = 0
+    return shard
+
+
+def test_writing_to_a_full_shard_walks_none_of_its_records(fixed):
+    shard = _full_shard(2000)
+    shard.put_record("key", "ZGF0YQ==", None)
+    assert CountingRecords.walked == 0
+    assert shard.get_max_sequence_number() == next(reversed(shard.records))
+
+
+def test_reading_from_the_middle_of_a_full_shard_walks_none_of_its_records(fixed):
+    shard = _full_shard(2000)
+    numbers = list(dict.keys(shard.records))
+    records, last, _ = shard.get_records(str(numbers[1499]), 10)
+    assert CountingRecords.walked == 0
+    assert [r.sequence_number for r in records] == numbers[1500:1510]
+    assert last == numbers[1509]
+
+
+def test_a_caught_up_read_returns_nothing_and_keeps_its_place(fixed):
+    shard = _full_shard(5)
+    newest = next(reversed(shard.records))
+    assert shard.get_records(str(newest), 10) == ([], newest, 0)
+
+
+def test_get_records_answers_the_json_aws_does(fixed, aws):
+    _, kinesis = aws
+    kinesis.create_stream(StreamName="fix-16", ShardCount=1)
+    kinesis.put_record(StreamName="fix-16", Data=b"\x00\xffbytes", PartitionKey="pk")
+    iterator = kinesis.get_shard_iterator(
+        StreamName="fix-16", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    page = kinesis.get_records(ShardIterator=iterator)
+    (record,) = page["Records"]
+    assert record["Data"] == b"\x00\xffbytes"
+    assert record["PartitionKey"] == "pk"
+    assert len(record["SequenceNumber"]) == 56
+    assert record["ApproximateArrivalTimestamp"].tzinfo is not None
+    assert page["MillisBehindLatest"] == 0
+    assert page["NextShardIterator"]
+
+
+def test_canary_moto_still_walks_the_whole_shard_without_the_fix():
+    shard = _full_shard(2000)
+    shard.put_record = kinesis_models.Shard.put_record.__get__(shard)
+    kinesis_models.Shard.get_max_sequence_number(shard)
+    assert CountingRecords.walked >= 2000
