@@ -54,7 +54,11 @@ def function_invoker(target: Target, function_name: str, *, here: bool) -> Invok
     """
     if here:
         return _invoker_here(target, function_name)
-    client = target.client("lambda", INVOKE_CONFIG)
+    return lambda_invoker(target.client("lambda", INVOKE_CONFIG), function_name)
+
+
+def lambda_invoker(client: Any, function_name: str) -> Invoke:
+    """Lambda `Invoke` of the function through `client` (made with `INVOKE_CONFIG`)."""
 
     def invoke(event: Any) -> Invocation:
         answer = client.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())

@@ -13,7 +13,7 @@ from typing import Any
 from event_stream.tools.cli.output import parse_duration
 from event_stream.tools.cli.target import deployed_stage, staged_command
 from event_stream.tools.errors import UserError
-from event_stream.tools.readers import history
+from event_stream.tools.readers import history, lake_reader
 from event_stream.tools.readers.deployed import DeployedStack, output
 
 
@@ -61,10 +61,7 @@ def _unwritten_note(target: Any, stack: DeployedStack, unwritten: list[history.L
     it writes a buffer once its oldest record is `IntervalInSeconds` old (or the buffer
     reaches `SizeInMBs`), as DescribeDeliveryStream says the delivery stream is set."""
     name = output(stack, "lakeDeliveryStreamName")
-    description = target.client("firehose").describe_delivery_stream(DeliveryStreamName=name)
-    destination = description["DeliveryStreamDescription"]["Destinations"][0]
-    hints = destination.get("ExtendedS3DestinationDescription", {}).get("BufferingHints", {})
-    interval = int(hints.get("IntervalInSeconds", 300))
+    interval = lake_reader.buffering_interval(target.client("firehose"), name)
     oldest = min(history.arrival(line) for line in unwritten)
     due = max(oldest + timedelta(seconds=interval), datetime.now(UTC))
     return (

@@ -42,6 +42,10 @@ class Target:
         return self.endpoint is not None
 
     def client(self, service: str, config: Config = CLIENT_CONFIG) -> Any:
+        """A boto3 client of `service` here (the endpoint named explicitly, so a client made
+        in a process whose environment points elsewhere, the local AWS's own, goes here)."""
+        if self.endpoint:
+            return launcher.client(self.endpoint, service, config=config)
         return boto3.client(service, region_name=self.region, config=config)
 
 

@@ -24,6 +24,7 @@ from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.event_filter import record_passes
 from event_stream.tools.lambda_model.mapping import EventSourceMapping
 from event_stream.tools.lambda_model.wire import KinesisRecord
+from event_stream.tools.readers import lake_reader
 from event_stream.tools.readers.deployed import mappings_of
 from event_stream.tools.readers.shard_reader import read_range
 
@@ -199,6 +200,25 @@ def _violation(message: dict[str, Any], violation: dict[str, Any]) -> FailedBatc
         records=[record],
         violation=violation["violation"],
     )
+
+
+def lake_source(cloudformation: Any, s3: Any, stream_arn: str) -> LakeSource | None:
+    """Read a batch's records from the stage's lake, if the stage keeps one."""
+    bucket = lake_reader.lake_of_stream(cloudformation, stream_arn)
+    if bucket is None:
+        return None
+    stream_name = arns.stream_name(stream_arn)
+
+    def records(
+        shard: str, start: str, end: str, window: tuple[str | None, str | None]
+    ) -> list[KinesisRecord]:
+        first, last = (
+            datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None for t in window
+        )
+        arrivals = (first, last)
+        return lake_reader.records_in_range(s3, bucket, stream_name, shard, start, end, arrivals)
+
+    return records
 
 
 def _decoded(data: bytes) -> Any:

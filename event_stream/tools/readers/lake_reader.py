@@ -103,6 +103,26 @@ def records_in_range(
     ]
 
 
+def objects_per_hour(
+    s3: Any, bucket: str, stream_name: str, since: datetime | None, until: datetime | None
+) -> dict[str, int]:
+    """How many objects the lake holds per UTC hour (`YYYY/MM/DD/HH`) of the window."""
+    counts: dict[str, int] = {}
+    for key in _keys(s3, bucket, hour_prefixes(stream_name, since, until)):
+        hour = "/".join(key.split("/")[1:5])
+        counts[hour] = counts.get(hour, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def buffering_interval(firehose: Any, delivery_stream: str) -> int:
+    """How long the delivery stream buffers records before it writes them (seconds, as
+    DescribeDeliveryStream reports its BufferingHints; Firehose's default 300)."""
+    description = firehose.describe_delivery_stream(DeliveryStreamName=delivery_stream)
+    destination = description["DeliveryStreamDescription"]["Destinations"][0]
+    hints = destination.get("ExtendedS3DestinationDescription", {}).get("BufferingHints", {})
+    return int(hints.get("IntervalInSeconds", 300))
+
+
 def _keys(s3: Any, bucket: str, prefixes: list[str]) -> Iterator[str]:
     paginator = s3.get_paginator("list_objects_v2")
     for prefix in prefixes:
