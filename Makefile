@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export NODE_NO_WARNINGS := 1
 
-.PHONY: help install demo test test-unit test-functional test-e2e lint format synth diff deploy destroy \
+.PHONY: help install browser demo test test-unit test-functional test-e2e lint format synth diff deploy destroy \
 	local-up local-down local-status local-deploy local-diff local-destroy bench clean
 
 help: ## this list
@@ -33,7 +33,7 @@ NODE_EXAMPLE := examples/node_consumer/handler
 AWSCLI_VENV := .awscli
 AWSCLI_VERSION := 1.45.64
 
-install: $(VENV)/.installed node_modules/.installed $(NODE_EXAMPLE)/node_modules/.installed $(AWSCLI_VENV)/.installed ## venv, pinned CDK CLI, the Node example's dependencies, the AWS CLI
+install: $(VENV)/.installed node_modules/.installed $(NODE_EXAMPLE)/node_modules/.installed $(AWSCLI_VENV)/.installed browser ## venv, pinned CDK CLI, the Node example's dependencies, the AWS CLI, Chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ $(AWSCLI_VENV)/.installed:
 	$(PYTHON) -m venv $(AWSCLI_VENV)
 	$(AWSCLI_VENV)/bin/pip install --quiet --disable-pip-version-check awscli==$(AWSCLI_VERSION)
 	touch $@
+
+# Debian's Chromium for the console's browser tests, where missing (scripts/install-browser.sh).
+browser:
+	@scripts/install-browser.sh
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

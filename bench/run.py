@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import console
 import consumers  # bench/consumers.py, lake.py, ...: the script's folder is on sys.path
 import contracts
 import lake
@@ -396,6 +397,7 @@ SECTIONS = (
     soak.figures,
     lake.figures,
     workers.figures,
+    console.figures,
 )
 
 
@@ -511,6 +513,8 @@ def measure(runs: int, quick: bool) -> dict:
     results["lake"] = lake.measure(runs=1 if quick else 3)
     print("warm workers: Node.js against Python ...", file=sys.stderr)
     results["workers"] = workers.measure(invocations=50 if quick else 200)
+    print("the event console: a stage with 100,000 records ...", file=sys.stderr)
+    results["console"] = console.measure(runs=1 if quick else 3)
     return results
 
 

@@ -19,14 +19,25 @@ from botocore.exceptions import (
 )
 
 from event_stream.config import ConfigError, StageConfig
-from event_stream.tools.cli import contracts, dlq, info, invoke, lake, local, logs, replay, tail
+from event_stream.tools.cli import (
+    console,
+    contracts,
+    dlq,
+    info,
+    invoke,
+    lake,
+    local,
+    logs,
+    replay,
+    tail,
+)
 from event_stream.tools.cli.cdk_cli import local_command
 from event_stream.tools.cli.target import resolve_target
 from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.workers import UnsupportedRuntime
 from event_stream.tools.local.launcher import LocalAwsError
 
-COMMANDS = (local, info, invoke, tail, logs, dlq, replay, lake, contracts)
+COMMANDS = (local, info, invoke, tail, logs, dlq, replay, lake, contracts, console)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m event_stream",
         description="Deploy-loop companion of the event stream stack: info, invoke, tail, "
-        "logs, replay, dlq, lake, contracts, and the embedded local AWS.",
+        "logs, replay, dlq, lake, contracts, console, and the embedded local AWS.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:

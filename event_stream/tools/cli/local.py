@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> None:
     if args.action == "up":
         running = launcher.start(args.port or launcher.DEFAULT_PORT)
         print(f"local AWS running at {running.endpoint} (pid {running.pid})")
+        _print_console(running.state_dir)
         print(
             "point your shell at it with: "
             f'eval "$({local_command("env", endpoint=running.endpoint)})"'
@@ -60,8 +61,18 @@ def run(args: argparse.Namespace) -> None:
             print(f"export {name}={value}")
         return
     print(f"local AWS running at {found.endpoint} (pid {found.pid}, state in {found.state_dir})")
+    _print_console(found.state_dir)
     _print_poller_status(found.state_dir)
     _print_lake_status(found.state_dir)
+
+
+def _print_console(state_dir: Path) -> None:
+    """Where the local AWS's event console listens."""
+    console = local_status.read(state_dir, local_status.CONSOLE_FILE) or {}
+    if console.get("url"):
+        print(f"event console at {console['url']}")
+    elif console.get("problem"):
+        print(f"event console: {console['problem']}")
 
 
 def _print_poller_status(state_dir: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from event_stream.tools.local import launcher, moto_fixes
+from event_stream.tools.local import launcher, moto_fixes, status
 from event_stream.tools.local.firehose_poller import FirehosePoller
 from event_stream.tools.local.invoke_api import InvokeApi
 from event_stream.tools.local.invoker import Invoker
@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
         states=moto_fixes.MAPPING_STATES,
     ).start()
 
+    _start_console(endpoint, state_dir)
+
     def stop(signum: int, frame: Any) -> None:
         invoke_api.stop()
         firehose.stop()
@@ -88,6 +90,21 @@ def main(argv: list[str] | None = None) -> None:
     from moto.server import main as moto_main
 
     moto_main(args)
+
+
+def _start_console(endpoint: str, state_dir: Path) -> None:
+    """The event console for this local AWS, on a free port (so a busy port never stops the
+    local AWS, and several may run at once); its URL goes to `console.json` for `local up`
+    and `local status`. Without the console's libraries the local AWS runs without it."""
+    try:
+        from event_stream.tools.cli.target import Target
+        from event_stream.tools.console.context import ConsoleContext
+        from event_stream.tools.console.server import ConsoleServer
+    except ImportError as error:
+        status.write(state_dir, status.CONSOLE_FILE, {"problem": f"no console: {error}"})
+        return
+    context = ConsoleContext(Target(endpoint, launcher.REGION), local_state=state_dir)
+    status.write(state_dir, status.CONSOLE_FILE, {"url": ConsoleServer(context).start().url})
 
 
 if __name__ == "__main__":

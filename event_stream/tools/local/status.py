@@ -1,5 +1,6 @@
 """The one home of the local AWS's status files: what the server process writes beside its
-state (`poller.json` for the event source mappings, `lake.json` for the local Firehose) and
+state (`poller.json` for the event source mappings, `lake.json` for the local Firehose,
+`console.json` for the event console) and
 `local status` reads. Each is written whole and renamed into place, so a reader never sees
 half a file."""
 
@@ -11,6 +12,7 @@ from typing import Any
 
 MAPPINGS_FILE = "poller.json"
 FIREHOSE_FILE = "lake.json"
+CONSOLE_FILE = "console.json"  # {"url"} of the event console the local AWS serves
 
 
 def write(state_dir: Path, name: str, status: Any) -> None:
