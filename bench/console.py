@@ -20,9 +20,9 @@ from typing import Any
 from figures import Figure
 
 from event_stream.lambda_src import event_envelope
+from event_stream.tools.cli.console.context import ConsoleContext
+from event_stream.tools.cli.console.server import ConsoleServer
 from event_stream.tools.cli.target import Target
-from event_stream.tools.console.context import ConsoleContext
-from event_stream.tools.console.server import ConsoleServer
 from event_stream.tools.local import launcher as local_aws
 from event_stream.tools.readers.shard_reader import read_stream
 

@@ -36,7 +36,7 @@ def stage(cloud):
 @pytest.fixture(scope="module")
 def url(stage):
     """The console `local up` started beside the local AWS."""
-    console = local_status.read(stage.state_dir, local_status.CONSOLE_FILE)
+    console = wait_for(lambda: local_status.read(stage.state_dir, local_status.CONSOLE_FILE))
     return console["url"].rstrip("/")
 
 
@@ -211,7 +211,8 @@ def test_a_second_local_aws_gets_a_console_of_its_own(url, tmp_path):
     state = tmp_path / ".local-aws"
     other = local_aws.start(local_aws.free_port(), state_dir=state)
     try:
-        second = local_status.read(state, local_status.CONSOLE_FILE)["url"].rstrip("/")
+        console = wait_for(lambda: local_status.read(state, local_status.CONSOLE_FILE))
+        second = console["url"].rstrip("/")
         assert second != url
         request = urllib.request.Request(f"{second}/", headers={"Accept": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as answer:

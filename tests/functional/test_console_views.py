@@ -11,11 +11,11 @@ import pytest
 from moto import mock_aws
 
 from event_stream.lambda_src import event_envelope
+from event_stream.tools.cli.console import records as records_module
+from event_stream.tools.cli.console.app import create_app
+from event_stream.tools.cli.console.context import ConsoleContext
+from event_stream.tools.cli.console.security import Guard
 from event_stream.tools.cli.target import Target
-from event_stream.tools.console import records as records_module
-from event_stream.tools.console.app import create_app
-from event_stream.tools.console.context import ConsoleContext
-from event_stream.tools.console.security import Guard
 from event_stream.tools.local import moto_fixes
 from tests.conftest import FIXTURES, load_fixture
 

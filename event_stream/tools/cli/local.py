@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.wire import DeliveryStatus, PollerStatus, ShardStatus
 from event_stream.tools.local import launcher
 from event_stream.tools.local import status as local_status
+
+CONSOLE_START_TIMEOUT = 15.0
 
 
 def register(commands: Any) -> None:
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> None:
     if args.action == "up":
         running = launcher.start(args.port or launcher.DEFAULT_PORT)
         print(f"local AWS running at {running.endpoint} (pid {running.pid})")
-        _print_console(running.state_dir)
+        _print_console(running.state_dir, wait=CONSOLE_START_TIMEOUT)
         print(
             "point your shell at it with: "
             f'eval "$({local_command("env", endpoint=running.endpoint)})"'
@@ -66,13 +69,16 @@ def run(args: argparse.Namespace) -> None:
     _print_lake_status(found.state_dir)
 
 
-def _print_console(state_dir: Path) -> None:
-    """Where the local AWS's event console listens."""
-    console = local_status.read(state_dir, local_status.CONSOLE_FILE) or {}
-    if console.get("url"):
-        print(f"event console at {console['url']}")
-    elif console.get("problem"):
-        print(f"event console: {console['problem']}")
+def _print_console(state_dir: Path, wait: float = 0) -> None:
+    """Where the local AWS's event console listens (waiting up to `wait` seconds for it to
+    say, as it starts in a process of its own)."""
+    deadline = time.monotonic() + wait
+    while (console := local_status.read(state_dir, local_status.CONSOLE_FILE)) is None:
+        if time.monotonic() >= deadline:
+            print(f"event console: not started (see {state_dir / 'console.log'})")
+            return
+        time.sleep(0.1)
+    print(f"event console at {console['url']}")
 
 
 def _print_poller_status(state_dir: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -24,6 +25,7 @@ from event_stream.tools.local.invoke_api import InvokeApi
 from event_stream.tools.local.invoker import Invoker
 from event_stream.tools.local.mapping_poller import MappingPoller
 
+CONSOLE_MODULE = "event_stream.tools.cli.console.serve"  # run, never imported: it sits above
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=60, retries={"total_max_attempts": 2})
 
 
@@ -93,18 +95,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _start_console(endpoint: str, state_dir: Path) -> None:
-    """The event console for this local AWS, on a free port (so a busy port never stops the
-    local AWS, and several may run at once); its URL goes to `console.json` for `local up`
-    and `local status`. Without the console's libraries the local AWS runs without it."""
-    try:
-        from event_stream.tools.cli.target import Target
-        from event_stream.tools.console.context import ConsoleContext
-        from event_stream.tools.console.server import ConsoleServer
-    except ImportError as error:
-        status.write(state_dir, status.CONSOLE_FILE, {"problem": f"no console: {error}"})
-        return
-    context = ConsoleContext(Target(endpoint, launcher.REGION), local_state=state_dir)
-    status.write(state_dir, status.CONSOLE_FILE, {"url": ConsoleServer(context).start().url})
+    """The event console for this local AWS, in a process of its own on a free port (so a
+    busy port never stops the local AWS, and several may run at once); it writes its URL to
+    `console.json` for `local up` and `local status`. A child in this process group:
+    `local down` ends it with the rest."""
+    (state_dir / status.CONSOLE_FILE).unlink(missing_ok=True)
+    state = str(state_dir)
+    with open(state_dir / "console.log", "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", CONSOLE_MODULE, "--endpoint", endpoint, "--state-dir", state],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from event_stream.tools.console.context import ConsoleContext
+from event_stream.tools.cli.console.context import ConsoleContext
 from event_stream.tools.readers.deployed import output
 from event_stream.tools.readers.shard_reader import list_shards
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from event_stream.tools.cli.console.context import ConsoleContext
 from event_stream.tools.cli.lake import lake_bucket, parse_time
-from event_stream.tools.console.context import ConsoleContext
 from event_stream.tools.lambda_model.kinesis_event import iso_time
 from event_stream.tools.readers import history, lake_reader
 from event_stream.tools.readers.deployed import output

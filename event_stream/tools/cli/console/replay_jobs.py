@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from event_stream.tools.actions import replay
+from event_stream.tools.cli.console.context import ConsoleContext
 from event_stream.tools.cli.invoke import lambda_invoker
 from event_stream.tools.cli.lake import lake_bucket
 from event_stream.tools.cli.target import INVOKE_CONFIG
-from event_stream.tools.console.context import ConsoleContext
 from event_stream.tools.errors import UserError
 from event_stream.tools.readers import history
 from event_stream.tools.readers.deployed import mappings_of, output

@@ -1,5 +1,11 @@
 """`console [--stage S] [--port N]`: the event console in the browser, on localhost, reading
-where the other commands read (the local AWS, or AWS with the user's credentials)."""
+where the other commands read (the local AWS, or AWS with the user's credentials): the
+stage's stream, records, consumers, dead letters, lake, replay and publishing.
+
+Each view reads through the same parts as the other commands (`readers/`, `actions/`);
+`app.py` turns their data into a page for a browser and into JSON for `Accept:
+application/json`; `serve.py` is how the local AWS starts one beside it.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +32,8 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Run the command with its parsed arguments."""
-    from event_stream.tools.console.context import ConsoleContext
-    from event_stream.tools.console.server import ConsoleServer
+    from event_stream.tools.cli.console.context import ConsoleContext
+    from event_stream.tools.cli.console.server import ConsoleServer
 
     target: Target = args.target
     local = None

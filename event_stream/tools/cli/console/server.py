@@ -9,9 +9,9 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from event_stream.tools.console.app import create_app
-from event_stream.tools.console.context import ConsoleContext
-from event_stream.tools.console.security import Guard
+from event_stream.tools.cli.console.app import create_app
+from event_stream.tools.cli.console.context import ConsoleContext
+from event_stream.tools.cli.console.security import Guard
 
 HOST = "127.0.0.1"  # never another interface: the console acts with the user's credentials
 

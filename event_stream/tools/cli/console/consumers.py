@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from event_stream.tools.actions.redrive import READ_AHEAD, read_ahead, redrive_queue
+from event_stream.tools.cli.console.context import ConsoleContext
 from event_stream.tools.cli.invoke import lambda_invoker
 from event_stream.tools.cli.output import log_line
 from event_stream.tools.cli.target import INVOKE_CONFIG
-from event_stream.tools.console.context import ConsoleContext
 from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.wire import PollerStatus
 from event_stream.tools.local import status as local_status

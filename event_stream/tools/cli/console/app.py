@@ -16,11 +16,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, Response, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from event_stream.tools.console import consumers, publishing, records, stages
-from event_stream.tools.console.context import ConsoleContext
-from event_stream.tools.console.lake import lake, window_of
-from event_stream.tools.console.replay_jobs import ReplayJobs, dry_run
-from event_stream.tools.console.security import HEADERS, TOKEN_FIELD, TOKEN_HEADER, Guard
+from event_stream.tools.cli.console import consumers, publishing, records, stages
+from event_stream.tools.cli.console.context import ConsoleContext
+from event_stream.tools.cli.console.lake import lake, window_of
+from event_stream.tools.cli.console.replay_jobs import ReplayJobs, dry_run
+from event_stream.tools.cli.console.security import HEADERS, TOKEN_FIELD, TOKEN_HEADER, Guard
 from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.kinesis_event import iso_time
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from event_stream.lambda_src import event_envelope
-from event_stream.tools.console.context import ConsoleContext
+from event_stream.tools.cli.console.context import ConsoleContext
 from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.kinesis_event import iso_time
 from event_stream.tools.lambda_model.wire import KinesisRecord

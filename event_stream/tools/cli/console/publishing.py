@@ -8,10 +8,10 @@ import json
 from typing import Any
 
 from event_stream.lambda_src import event_envelope
+from event_stream.tools.cli.console.context import ConsoleContext
 from event_stream.tools.cli.invoke import lambda_invoker
 from event_stream.tools.cli.output import function_error
 from event_stream.tools.cli.target import INVOKE_CONFIG
-from event_stream.tools.console.context import ConsoleContext
 from event_stream.tools.errors import UserError
 from event_stream.tools.readers.deployed import output
 from event_stream.tools.readers.shard_reader import ShardCursor
