@@ -89,7 +89,21 @@ def test_the_local_extra_brings_the_developer_tools(fresh):
         "jsonschema",
         "fastjsonschema",
         "pyyaml",
+        "flask",  # the event console
     }
+
+
+def test_the_console_ships_its_pages_script_and_stylesheet(fresh):
+    shipped = run(
+        str(fresh),
+        "-c",
+        "from importlib.resources import files; "
+        "root = files('event_stream.tools.cli.console'); "
+        "print(sorted(p.name for d in ('templates', 'static') for p in (root / d).iterdir()))",
+        cwd=fresh.parent,
+    )
+    assert "'console.js'" in shipped and "'console.css'" in shipped
+    assert "'records.html'" in shipped and "'base.html'" in shipped
 
 
 def test_the_contracts_extra_brings_what_a_synth_with_contracts_needs(fresh):
