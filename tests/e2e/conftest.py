@@ -65,6 +65,29 @@ class LocalCloud:
     def destroy(self, stage: str, cwd: Path = ROOT) -> None:
         self.cdk("destroy", "--context", f"stage={stage}", "--force", cwd=cwd, check=False)
 
+    def tear_down(self, stage: str) -> None:
+        """A module's clean-up: every stack of the stage gone, its consumers' first (they
+        import its exports), through CloudFormation's DeleteStack as `cdk destroy` calls
+        it, without the CDK CLI's synth (tests of `cdk destroy` itself call `destroy`)."""
+        cloudformation = self.client("cloudformation")
+        stream_stack = f"cncb-event-stream-{stage}"
+        names = [
+            summary["StackName"]
+            for page in cloudformation.get_paginator("list_stacks").paginate()
+            for summary in page["StackSummaries"]
+            if summary["StackStatus"] != "DELETE_COMPLETE"
+            and summary["StackName"].endswith(f"-{stage}")
+        ]
+        for group in ([n for n in names if n != stream_stack], [stream_stack]):
+            for name in group:
+                if name in names:
+                    cloudformation.delete_stack(StackName=name)
+            for name in group:
+                if name in names:
+                    cloudformation.get_waiter("stack_delete_complete").wait(
+                        StackName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+                    )
+
     def cli(
         self,
         *args: str,

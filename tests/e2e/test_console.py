@@ -29,8 +29,7 @@ def stage(cloud):
     cloud.deploy(STAGE)
     cloud.deploy(STAGE, "retryAttempts=1", cwd=CONSUMER_APP)
     yield cloud
-    cloud.destroy(STAGE, cwd=CONSUMER_APP)
-    cloud.destroy(STAGE)
+    cloud.tear_down(STAGE)
 
 
 @pytest.fixture(scope="module")

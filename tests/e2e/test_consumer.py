@@ -21,12 +21,9 @@ def consumer(cloud):
     cloud.deploy(STAGE)
     try:
         cloud.deploy(STAGE, cwd=CONSUMER_APP)
-        try:
-            yield cloud
-        finally:
-            cloud.destroy(STAGE, cwd=CONSUMER_APP)
+        yield cloud
     finally:
-        cloud.destroy(STAGE)
+        cloud.tear_down(STAGE)
 
 
 def stream_arn(cloud) -> str:

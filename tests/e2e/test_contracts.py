@@ -25,12 +25,9 @@ def stage(cloud):
     cloud.deploy(STAGE, f"contracts={CONTRACTS}")
     try:
         cloud.deploy(STAGE, "eventTypes=thing-created", f"contracts={CONTRACTS}", cwd=CONSUMER_APP)
-        try:
-            yield cloud
-        finally:
-            cloud.destroy(STAGE, cwd=CONSUMER_APP)
+        yield cloud
     finally:
-        cloud.destroy(STAGE)
+        cloud.tear_down(STAGE)
 
 
 def handled_ids(cloud) -> set[str]:

@@ -21,7 +21,7 @@ def deployed(cloud):
     # At DEBUG, as the dev stage logs (cdk.json): the logs show the event and its envelope.
     cloud.deploy(STAGE, "logLevel=DEBUG")
     yield cloud
-    cloud.destroy(STAGE)
+    cloud.tear_down(STAGE)
 
 
 def test_stream_exists_with_the_stage_name_and_settings(deployed):

@@ -32,27 +32,14 @@ def rebuilt(cloud, tmp_path_factory):
     moment its deploy finished; two events published after it."""
     tmp_path = tmp_path_factory.mktemp("gapless")
     cloud.deploy(STAGE)  # the default 300 s buffer: nothing reaches the lake in this test
-    deployed = False
     try:
         publish(cloud, tmp_path, BEFORE)
         cloud.deploy(STAGE, "name=rebuilt", "startingPosition=LATEST", cwd=CONSUMER_APP)
-        deployed = True
         deployed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
         publish(cloud, tmp_path, AFTER)
         yield cloud, deployed_at
     finally:
-        if deployed:
-            cloud.cdk(
-                "destroy",
-                "--context",
-                f"stage={STAGE}",
-                "--context",
-                "name=rebuilt",
-                "--force",
-                cwd=CONSUMER_APP,
-                check=False,
-            )
-        cloud.destroy(STAGE)
+        cloud.tear_down(STAGE)
 
 
 def handled(cloud) -> list[int]:

@@ -20,7 +20,7 @@ def lake_stage(cloud):
     try:
         yield cloud
     finally:
-        cloud.destroy(STAGE)
+        cloud.tear_down(STAGE)
 
 
 def outputs(cloud) -> dict[str, str]:

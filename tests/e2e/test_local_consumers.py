@@ -39,8 +39,7 @@ def deploy(cloud):
 
     yield deploy_stage
     for stage in deployed:
-        cloud.destroy(stage, cwd=CONSUMER_APP)
-        cloud.destroy(stage)
+        cloud.tear_down(stage)
 
 
 def handled(cloud, stage: str) -> list[dict]:

@@ -21,12 +21,9 @@ def node_consumer(cloud):
     cloud.deploy(STAGE)
     try:
         cloud.deploy(STAGE, cwd=NODE_APP)
-        try:
-            yield cloud
-        finally:
-            cloud.destroy(STAGE, cwd=NODE_APP)
+        yield cloud
     finally:
-        cloud.destroy(STAGE)
+        cloud.tear_down(STAGE)
 
 
 def messages(cloud) -> list[str]:

@@ -24,7 +24,6 @@ EVENTS = 500
 @pytest.fixture(scope="module")
 def history(cloud, tmp_path_factory):
     cloud.deploy(STAGE, "lakeBufferSeconds=2")
-    deployed = []
     try:
         path = tmp_path_factory.mktemp("replay") / "events.jsonl"
         path.write_text(
@@ -38,21 +37,9 @@ def history(cloud, tmp_path_factory):
         wait_for(lambda: len(kept(cloud)) >= EVENTS, timeout=90)
         for name in ("rebuilt", "bystander"):
             cloud.deploy(STAGE, f"name={name}", "startingPosition=LATEST", cwd=CONSUMER_APP)
-            deployed.append(name)
         yield cloud
     finally:
-        for name in deployed:
-            cloud.cdk(
-                "destroy",
-                "--context",
-                f"stage={STAGE}",
-                "--context",
-                f"name={name}",
-                "--force",
-                cwd=CONSUMER_APP,
-                check=False,
-            )
-        cloud.destroy(STAGE)
+        cloud.tear_down(STAGE)
 
 
 def kept(cloud) -> list[str]:

@@ -14,7 +14,7 @@ COUNT = 10_000
 def deployed(cloud):
     cloud.deploy(STAGE)
     yield cloud
-    cloud.destroy(STAGE)
+    cloud.tear_down(STAGE)
 
 
 def test_ten_thousand_events_land_exactly_once(deployed, tmp_path):
