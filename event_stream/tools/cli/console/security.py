@@ -49,7 +49,8 @@ class Guard:
     def post_refused(self, origin: str | None, token: str | None) -> str | None:
         """Why a POST is refused, or None."""
         if origin not in self.origins:
-            return f"refused: a POST must come from the console's own pages (Origin was {origin!r})"
+            sent = f"Origin was {origin!r}" if origin else "it sent no Origin"
+            return f"refused: a POST must come from the console's own pages ({sent})"
         if not token or not hmac.compare_digest(token, self.token):
             return (
                 f"refused: a POST must carry the console's token ({TOKEN_HEADER} header or "
