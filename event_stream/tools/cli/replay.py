@@ -18,9 +18,8 @@ from event_stream.tools.cli.lake import lake_bucket, parse_time
 from event_stream.tools.cli.output import tail_line
 from event_stream.tools.cli.target import Target, deployed_stage, staged_command
 from event_stream.tools.errors import UserError
-from event_stream.tools.lambda_model.mapping import EventSourceMapping
 from event_stream.tools.readers import history
-from event_stream.tools.readers.deployed import mappings_of, output
+from event_stream.tools.readers.deployed import mapping_on, output
 
 
 def register(commands: Any) -> None:
@@ -132,7 +131,7 @@ def _replay_lake(args: argparse.Namespace) -> None:
     target: Target = args.target
     stack = deployed_stage(args)
     stream_arn = output(stack, "streamArn")
-    mapping = _mapping_of(target, args.function, stream_arn)
+    mapping = mapping_on(target.client("lambda"), args.function, stream_arn)
     found = history.read_history(
         target.client("s3"),
         target.client("kinesis"),
@@ -178,13 +177,6 @@ def _replay_lake(args: argparse.Namespace) -> None:
             f"{len(stopped)} shard(s) stopped where {args.function} failed; fix it, then "
             f"re-run with: {resume}"
         )
-
-
-def _mapping_of(target: Target, function_name: str, stream_arn: str) -> EventSourceMapping:
-    found = mappings_of(target.client("lambda"), function_name, stream_arn)
-    if not found:
-        raise UserError(f"{function_name} has no event source mapping on {stream_arn}")
-    return found[0]
 
 
 def _resume_points(given: list[str]) -> dict[str, Any]:

@@ -90,11 +90,12 @@ def function_environment(endpoint: str) -> dict[str, str]:
     }
 
 
-def client(endpoint: str, service: str, **kwargs: Any) -> Any:
-    """A boto3 client of `service` on the local AWS at `endpoint` (any key signs there)."""
+def client(endpoint: str, service: str, *, session: Any = None, **kwargs: Any) -> Any:
+    """A boto3 client of `service` on the local AWS at `endpoint` (any key signs there),
+    made by `session` (a `boto3.Session`; default boto3's)."""
     import boto3
 
-    return boto3.client(
+    return (session or boto3).client(
         service,
         endpoint_url=endpoint,
         region_name=REGION,

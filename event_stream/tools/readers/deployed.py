@@ -112,3 +112,11 @@ def mappings_of(
             raise UserError(f"there is no function {function_name}") from None
         raise
     return [m for m in found if stream_arn is None or m.stream_arn == stream_arn]
+
+
+def mapping_on(lambda_client: Any, function_name: str, stream_arn: str) -> EventSourceMapping:
+    """The function's event source mapping on the stream, or `UserError` saying it has none."""
+    found = mappings_of(lambda_client, function_name, stream_arn)
+    if not found:
+        raise UserError(f"{function_name} has no event source mapping on {stream_arn}")
+    return found[0]

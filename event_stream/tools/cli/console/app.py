@@ -152,12 +152,10 @@ def create_app(context: ConsoleContext, guard: Guard) -> Flask:
 
     @app.post("/stages/<stage>/publish")
     def publish_post(stage: str) -> Any:
-        if request.is_json:
-            text = json.dumps(request.get_json(silent=True))
-        else:
-            text = _field("event") or ""
+        # A script's POST may be the event itself (a JSON body); a page's is a form field.
+        text = request.get_data(as_text=True) if request.is_json else _field("event") or ""
         try:
-            data = publishing.publish(context, stage, text)
+            data = publishing.publish(context, stage, publishing.parse(text))
         except UserError as error:
             if _wants_json():
                 raise

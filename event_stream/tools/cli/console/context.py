@@ -16,6 +16,7 @@ from botocore.utils import parse_timestamp
 from event_stream.config import DEFAULT_SERVICE
 from event_stream.tools.cli.cdk_cli import deploy_hint
 from event_stream.tools.cli.target import CLIENT_CONFIG, Target
+from event_stream.tools.local import launcher
 from event_stream.tools.readers.deployed import DeployedStack, describe_stage
 
 
@@ -32,19 +33,17 @@ class ConsoleContext:
 
     def client(self, service: str, config: Config = CLIENT_CONFIG) -> Any:
         """One boto3 client per service and config for the console's threads (clients are
-        thread-safe; creating them from one session is not, hence the lock). Where
-        `Target.client` sends its clients: the local AWS (any key signs there) or AWS."""
+        thread-safe; creating them from one session is not, hence the lock), sent where
+        `Target.client` sends its own: the local AWS or AWS."""
         with self._lock:
             key = (service, id(config))
             if key not in self._clients:
-                where: dict[str, Any] = {"region_name": self.target.region, "config": config}
-                if self.target.endpoint:
-                    where |= {
-                        "endpoint_url": self.target.endpoint,
-                        "aws_access_key_id": "test",
-                        "aws_secret_access_key": "test",
-                    }
-                self._clients[key] = self._session.client(service, **where)
+                endpoint, session = self.target.endpoint, self._session
+                self._clients[key] = (
+                    launcher.client(endpoint, service, session=session, config=config)
+                    if endpoint
+                    else session.client(service, region_name=self.target.region, config=config)
+                )
             return self._clients[key]
 
     def stack(self, stage: str) -> DeployedStack:

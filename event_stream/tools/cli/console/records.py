@@ -24,10 +24,16 @@ from event_stream.tools.errors import UserError
 from event_stream.tools.lambda_model.kinesis_event import iso_time
 from event_stream.tools.lambda_model.wire import KinesisRecord
 from event_stream.tools.readers.deployed import output
-from event_stream.tools.readers.shard_reader import PAGE_LIMIT, ShardCursor, list_shards
+from event_stream.tools.readers.shard_reader import (
+    PAGE_LIMIT,
+    READ_INTERVAL,
+    ShardCursor,
+    list_shards,
+)
 
 PAGE_SIZE = 50  # rows a page shows
-SCAN_READS = 5  # GetRecords calls a filtered page may make: one second of a shard's reads
+# GetRecords calls a filtered page may make: one second of a shard's reads (5).
+SCAN_READS = round(1 / READ_INTERVAL)
 FIND_TIMEOUT = 30.0  # seconds a search by id may take before it says how far it got
 STARTS = "trim-horizon, latest, at-sequence:<n>, after-sequence:<n> or at-time:<ISO time>"
 

@@ -18,7 +18,7 @@ from event_stream.tools.cli.lake import lake_bucket
 from event_stream.tools.cli.target import INVOKE_CONFIG
 from event_stream.tools.errors import UserError
 from event_stream.tools.readers import history
-from event_stream.tools.readers.deployed import mappings_of, output
+from event_stream.tools.readers.deployed import mapping_on, output
 
 
 @dataclass
@@ -125,9 +125,7 @@ def _plan(
         raise UserError("function: choose the one consumer to replay to")
     stack = context.stack(stage)
     stream_arn = output(stack, "streamArn")
-    found_mappings = mappings_of(context.client("lambda"), function, stream_arn)
-    if not found_mappings:
-        raise UserError(f"{function} has no event source mapping on {stream_arn}")
+    mapping = mapping_on(context.client("lambda"), function, stream_arn)
     found = history.read_history(
         context.client("s3"),
         context.client("kinesis"),
@@ -135,4 +133,4 @@ def _plan(
         output(stack, "streamName"),
         window,
     )
-    return found_mappings[0], found, replay.plan(found.lines, found_mappings[0])
+    return mapping, found, replay.plan(found.lines, mapping)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from event_stream.tools import arns
 from event_stream.tools.cli.console.context import ConsoleContext
 from event_stream.tools.readers.deployed import output
 from event_stream.tools.readers.shard_reader import list_shards
@@ -139,7 +140,7 @@ def consumers_of_stream(context: ConsoleContext, stream_arn: str) -> list[dict[s
         for mapping in page["EventSourceMappings"]:
             found.append(
                 {
-                    "function": mapping["FunctionArn"].split(":")[6],
+                    "function": arns.function_name(mapping["FunctionArn"]),
                     "uuid": mapping["UUID"],
                     "state": mapping.get("State", ""),
                     "batchSize": mapping.get("BatchSize"),
